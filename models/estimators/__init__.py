@@ -1,0 +1,1 @@
+"""Forecasting model families sharing one contract (see :mod:`models.estimators.base`)."""

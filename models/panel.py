@@ -1,0 +1,164 @@
+"""The region-month panel: counts and fatalities by region x month x attack type (plus ``all``).
+
+Zero-filled from each region's coverage start (the first month its country has any event in the
+data) to the data cutoff. A :class:`Panel` truncated at month ``t`` is exactly the state known at
+``t``: every model fits on, and predicts from, such a state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models.taxonomy import ALL, ATTACK_TYPES, PANEL_TYPES
+
+COUNT_COLUMNS = ("region_id", "month", "attack_type", "count", "fatalities")
+REGION_COLUMNS = ("country", "admin1", "latitude", "longitude", "first_month", "last_event_month")
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Long panel of monthly counts plus a region table.
+
+    Attributes:
+        counts: columns ``region_id``, ``month`` (``Period[M]``), ``attack_type`` (every type of
+            :data:`models.taxonomy.PANEL_TYPES`), ``count`` and ``fatalities`` (int64); sorted by
+            region, attack type and month; one row per region x type x covered month.
+        regions: indexed by ``region_id``; ``country``, ``admin1``, mean ``latitude``/``longitude`` of
+            its events, ``first_month`` (coverage start), ``last_event_month`` (may be NaT).
+        cutoff: the last month of data.
+        meta: counts of events left out of the monthly counts and why.
+    """
+
+    counts: pd.DataFrame
+    regions: pd.DataFrame
+    cutoff: pd.Period
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def months(self) -> pd.PeriodIndex:
+        """Every month from the earliest coverage start to the cutoff."""
+        if self.regions.empty:
+            return pd.period_range(self.cutoff, self.cutoff, freq="M")
+        return pd.period_range(self.regions["first_month"].min(), self.cutoff, freq="M")
+
+    def truncate(self, month: pd.Period | str) -> Panel:
+        """The panel as known at ``month``: rows after it dropped, regions not yet covered dropped."""
+        end = pd.Period(month, freq="M")
+        if end > self.cutoff:
+            raise ValueError(f"cannot truncate at {end}: the panel ends at {self.cutoff}")
+        counts = self.counts[self.counts["month"] <= end]
+        regions = self.regions[self.regions["first_month"] <= end].copy()
+        counts = counts[counts["region_id"].isin(regions.index)].reset_index(drop=True)
+        active = counts[(counts["attack_type"] == ALL) & (counts["count"] > 0)]
+        last = active.groupby("region_id")["month"].max()
+        regions["last_event_month"] = last.reindex(regions.index).astype("period[M]")
+        return Panel(counts=counts, regions=regions, cutoff=end, meta=dict(self.meta))
+
+    def wide(self, attack_type: str = ALL, value: str = "count") -> pd.DataFrame:
+        """Region x month matrix of one attack type (months before a region's coverage are NaN)."""
+        rows = self.counts[self.counts["attack_type"] == attack_type]
+        table = rows.pivot(index="region_id", columns="month", values=value)
+        return table.reindex(index=self.regions.index, columns=self.months)
+
+
+def event_months(dates: pd.Series) -> pd.Series:
+    """Month periods of event dates."""
+    return pd.to_datetime(dates).dt.to_period("M")
+
+
+def build_panel(events: pd.DataFrame, cutoff: pd.Period | str | None = None) -> Panel:
+    """Build the zero-filled panel from canonical events.
+
+    Args:
+        events: canonical events (see :mod:`models.schema`).
+        cutoff: last month to include; defaults to the month of the latest event. Events after it
+            are ignored.
+
+    Events dated only to the year are kept out of the monthly counts (their month is unknown) and
+    counted in ``meta["excluded_year_precision"]``.
+    """
+    ev = events
+    months = event_months(ev["date"]) if len(ev) else pd.Series([], dtype="period[M]")
+    if cutoff is None:
+        if len(ev) == 0:
+            raise ValueError("cannot build a panel from no events without a cutoff")
+        end = months.max()
+    else:
+        end = pd.Period(cutoff, freq="M")
+    keep = (months <= end).to_numpy()
+    ev = ev.loc[keep]
+    months = months[keep]
+    precise = (ev["date_precision"] != "year").to_numpy()
+    meta = {"events_used": int(precise.sum()), "excluded_year_precision": int((~precise).sum()),
+            "excluded_after_cutoff": int((~keep).sum())}
+
+    country_start = months.groupby(ev["country"].to_numpy()).min()
+    grouped = ev.groupby("region_id", sort=True)
+    regions = pd.DataFrame({
+        "country": grouped["country"].first(),
+        "admin1": grouped["admin1"].first(),
+        "latitude": grouped["latitude"].mean(),
+        "longitude": grouped["longitude"].mean(),
+    })
+    regions.index.name = "region_id"
+    regions["first_month"] = pd.PeriodIndex(
+        [country_start[c] for c in regions["country"]], freq="M") if len(regions) else pd.PeriodIndex(
+        [], freq="M")
+
+    pev = ev.loc[precise]
+    pmonths = months[precise]
+    agg = (
+        pd.DataFrame({
+            "region_id": pev["region_id"].to_numpy(),
+            "month": pmonths.to_numpy(),
+            "attack_type": pev["attack_type"].to_numpy(),
+            "count": 1,
+            "fatalities": pev["fatalities"].to_numpy(),
+        })
+        .groupby(["region_id", "month", "attack_type"], sort=False)[["count", "fatalities"]]
+        .sum()
+    )
+    counts = _zero_fill(agg, regions, end)
+    panel = Panel(counts=counts, regions=regions, cutoff=end, meta=meta)
+    return panel.truncate(end)
+
+
+def _zero_fill(agg: pd.DataFrame, regions: pd.DataFrame, end: pd.Period) -> pd.DataFrame:
+    """Dense long frame over every region x covered month x panel type, ``all`` summed over types."""
+    start_all = regions["first_month"].min() if len(regions) else end
+    all_months = pd.period_range(start_all, end, freq="M")
+    n_months = len(all_months)
+    region_ids = regions.index.to_numpy()
+    n_types = len(ATTACK_TYPES)
+    cube_c = np.zeros((len(region_ids), n_types, n_months), dtype=np.int64)
+    cube_f = np.zeros_like(cube_c)
+    if len(agg):
+        idx = agg.index
+        r = pd.Index(region_ids).get_indexer(idx.get_level_values("region_id"))
+        t = pd.Index(ATTACK_TYPES).get_indexer(idx.get_level_values("attack_type"))
+        m = all_months.get_indexer(idx.get_level_values("month"))
+        ok = (r >= 0) & (t >= 0) & (m >= 0)
+        np.add.at(cube_c, (r[ok], t[ok], m[ok]), agg["count"].to_numpy()[ok])
+        np.add.at(cube_f, (r[ok], t[ok], m[ok]), agg["fatalities"].to_numpy()[ok])
+    cube_c = np.concatenate([cube_c, cube_c.sum(axis=1, keepdims=True)], axis=1)
+    cube_f = np.concatenate([cube_f, cube_f.sum(axis=1, keepdims=True)], axis=1)
+    n_all = n_types + 1
+    start_idx = all_months.get_indexer(pd.PeriodIndex(regions["first_month"], freq="M")) if len(
+        regions) else np.zeros(0, dtype=int)
+    covered = np.arange(n_months)[None, :] >= start_idx[:, None]
+    mask = np.broadcast_to(covered[:, None, :], cube_c.shape)
+    reg = np.broadcast_to(np.arange(len(region_ids))[:, None, None], cube_c.shape)[mask]
+    typ = np.broadcast_to(np.arange(n_all)[None, :, None], cube_c.shape)[mask]
+    mon = np.broadcast_to(np.arange(n_months)[None, None, :], cube_c.shape)[mask]
+    frame = pd.DataFrame({
+        "region_id": region_ids[reg] if len(region_ids) else np.array([], dtype=object),
+        "month": all_months[mon],
+        "attack_type": np.asarray(PANEL_TYPES, dtype=object)[typ],
+        "count": cube_c[mask],
+        "fatalities": cube_f[mask],
+    })
+    return frame.reset_index(drop=True)
