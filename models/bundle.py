@@ -1,0 +1,102 @@
+"""The forecast bundle: everything the service needs to answer forecasts, and nothing else.
+
+It holds the fitted served forecaster, the optional tactic-mix model, the latest panel state, the
+episode catalog and provenance. It is what training registers (wrapped as one MLflow pyfunc model
+by :mod:`models.pyfunc`) and what the service loads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from models.episodes import occupation_status
+from models.estimators.base import Forecaster
+from models.forecast import DEFAULT_QUANTILES
+from models.panel import Panel
+from models.taxonomy import ALL
+
+PROVENANCE_KEYS = (
+    "model_name", "model_version", "run_id", "data_cutoff", "trained_at", "data_fingerprint",
+    "taxonomy_version", "catalog_version", "served_model", "backtest",
+)
+"""Provenance entries a bundle should carry (``model_version``/``run_id`` are filled at registration)."""
+
+
+class MixModel(Protocol):
+    """A tactic-mix model: expected share of each attack type among a region's next events."""
+
+    def predict_mix(self, state: Panel, horizon: int) -> pd.DataFrame:
+        """Long frame ``region_id``, ``horizon``, ``attack_type``, ``share`` (shares sum to 1)."""
+        ...
+
+
+@dataclass
+class ForecastBundle:
+    """Fitted models plus the state they forecast from."""
+
+    forecaster: Forecaster
+    state: Panel
+    catalog: pd.DataFrame
+    provenance: dict[str, Any] = field(default_factory=dict)
+    horizon: int = 6
+    quantiles: tuple[float, ...] = DEFAULT_QUANTILES
+    mix_model: MixModel | None = None
+
+    @property
+    def cutoff(self) -> str:
+        """The data cutoff (last month of data) as ``YYYY-MM``."""
+        return str(self.state.cutoff)
+
+    def forecast(self, state: Panel | None = None, horizon: int | None = None,
+                 quantiles: Sequence[float] | None = None) -> pd.DataFrame:
+        """The forecast frame from ``state`` (the bundle's own by default) for every region."""
+        frame = self.forecaster.predict(state or self.state, horizon or self.horizon,
+                                        tuple(quantiles or self.quantiles))
+        frame["model"] = self.provenance.get("model_name", "threatcast")
+        frame["model_version"] = str(self.provenance.get("model_version", ""))
+        frame["data_cutoff"] = str((state or self.state).cutoff)
+        return frame
+
+    def tactic_mix(self, state: Panel | None = None, horizon: int | None = None) -> pd.DataFrame:
+        """Expected attack-type shares per region and horizon (empty frame without a mix model)."""
+        if self.mix_model is None:
+            return pd.DataFrame(columns=["region_id", "horizon", "attack_type", "share"])
+        return self.mix_model.predict_mix(state or self.state, horizon or self.horizon)
+
+    def regions(self) -> pd.DataFrame:
+        """Every region with country, admin1, location, last event month and occupation status now."""
+        table = self.state.regions.reset_index()
+        status = occupation_status(table["region_id"].to_numpy(),
+                                   pd.period_range(self.state.cutoff, self.state.cutoff, freq="M"),
+                                   self.catalog)
+        table["occupation_phase"] = status["phase"].to_numpy()
+        table["months_since_end"] = status["months_since_end"].to_numpy()
+        table["episode_id"] = status["episode_id"].to_numpy()
+        return table
+
+    def history(self, months: int = 36) -> pd.DataFrame:
+        """The last ``months`` months of counts of every region and panel type."""
+        start = self.state.cutoff - (months - 1)
+        counts = self.state.counts
+        return counts[counts["month"] >= start].reset_index(drop=True)
+
+    def recent_mean(self, months: int = 12) -> pd.DataFrame:
+        """Mean monthly count of every region and panel type over the last ``months`` months."""
+        recent = self.history(months)
+        out = recent.groupby(["region_id", "attack_type"], sort=False)["count"].mean().rename("recent_mean")
+        return out.reset_index()
+
+
+def headline(frame: pd.DataFrame) -> dict[str, float]:
+    """A few summary numbers of a forecast frame (for logs and provenance)."""
+    rows = frame[(frame["attack_type"] == ALL) & (frame["horizon"] == 1)]
+    return {
+        "regions": float(rows["region_id"].nunique()),
+        "expected_attacks_next_month": float(np.round(rows["mean"].sum(), 3)),
+        "regions_p_any_ge_0_5": float((rows["p_any"] >= 0.5).sum()),
+    }

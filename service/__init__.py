@@ -1,0 +1,1 @@
+"""threatcast HTTP service: loads the champion bundle and answers risk forecasts by region."""

@@ -1,0 +1,1 @@
+"""threatcast edges: source readers, ingestion, backtests, training pipelines, MLflow tracking, CLI."""
