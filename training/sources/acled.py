@@ -1,0 +1,117 @@
+"""ACLED exports (HDX country files and the current acleddata.com export) to canonical events.
+
+``sub_event_type`` gives the attack type (:data:`models.taxonomy.ACLED_SUB_EVENT`); known
+non-threat sub-event types are rejected as ``not_threat_event``. The perpetrator filter keeps events
+whose ``inter1`` is 2, 3 or 4 (rebels, political and identity militias), and armed clashes where
+either side is 2 or 3. ``inter1``/``inter2`` may be numeric codes or the text labels of newer
+exports. When a clash is kept only because of ``actor2``, the actors are swapped so that
+``perpetrator`` names the non-state group. ``time_precision`` 1/2/3 is day/week/month.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from models.taxonomy import ACLED_CLASH_INTER, ACLED_NON_THREAT, ACLED_SUB_EVENT, ACLED_THREAT_INTER
+from training.sources import fields
+from training.sources.triage import Triage, quoted
+
+PRECISION: Final[dict[str, str]] = {"1": "day", "2": "week", "3": "month"}
+"""ACLED ``time_precision`` to date precision (anything else is treated as ``day``)."""
+
+INTER_LABELS: Final[dict[str, float]] = {
+    "state forces": 1, "rebel group": 2, "rebel groups": 2, "political militia": 3,
+    "political militias": 3, "identity militia": 4, "identity militias": 4, "rioters": 5,
+    "protesters": 6, "civilians": 7, "external/other forces": 8, "external forces": 8,
+}
+"""Actor-type labels of newer ACLED exports to the numeric ``inter`` codes."""
+
+
+def inter_codes(values: pd.Series | None, n: int) -> pd.Series:
+    """Numeric actor-type codes from numbers or labels (NaN when missing or unknown)."""
+    if values is None:
+        return pd.Series(np.full(n, np.nan))
+    parsed, _ = fields.number(values)
+    labels = fields.text(values).str.lower().map(INTER_LABELS).astype("float64")
+    return parsed.fillna(labels)
+
+
+def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.DataFrame:
+    """Convert a raw ACLED table; rows failing a check are rejected on ``triage``."""
+    n = len(raw)
+
+    def col(name: str) -> pd.Series | None:
+        return fields.column(raw, name)
+
+    ids = fields.text(col("event_id_cnty"), n)
+    triage.reject(ids == "", "missing_id", "event_id_cnty is empty")
+
+    sub = fields.text(col("sub_event_type"), n)
+    key = sub.str.lower()
+    attack = key.map(ACLED_SUB_EVENT).astype(object)
+    unmapped = attack.isna().to_numpy()
+    triage.reject(unmapped & key.isin(ACLED_NON_THREAT).to_numpy(), "not_threat_event",
+                  quoted(sub, "sub_event_type ", " is not a threat event"))
+    triage.reject(unmapped, "unmapped_event_type",
+                  quoted(sub, "sub_event_type ", " has no attack-type mapping"))
+
+    inter1 = inter_codes(col("inter1"), n)
+    inter2 = inter_codes(col("inter2"), n)
+    clash = (attack == "armed_clash").to_numpy()
+    first_armed = inter1.isin(ACLED_THREAT_INTER).to_numpy()
+    second_armed = inter2.isin(ACLED_CLASH_INTER).to_numpy()
+    if perpetrator_filter:
+        keep = first_armed | (clash & (inter1.isin(ACLED_CLASH_INTER).to_numpy() | second_armed))
+        shown1, shown2 = fields.text(col("inter1"), n), fields.text(col("inter2"), n)
+        triage.reject(~keep, "filtered_perpetrator",
+                      lambda pos: "no non-state armed actor: inter1 '" + shown1.iloc[pos]
+                      + "', inter2 '" + shown2.iloc[pos] + "'")
+
+    date_raw = col("event_date")
+    assert date_raw is not None
+    parsed = fields.dates(date_raw)
+    fields.check_date(triage, parsed, date_raw, "event_date")
+
+    names = col("country")
+    assert names is not None
+    iso3 = fields.countries(names, _iso_numeric(col("iso"), n))
+    fields.check_country(triage, iso3, names, "country")
+    admin1 = fields.text(col("admin1"), n)
+    region = fields.region_ids(iso3, admin1)
+    fields.check_admin1(triage, admin1, region, "admin1")
+
+    lat, lon = fields.coordinates(triage, col("latitude"), col("longitude"), n)
+    deaths = fields.fatalities(triage, col("fatalities"), n, "fatalities")
+
+    precision = fields.text(col("time_precision"), n).map(PRECISION).fillna("day").astype(object)
+    actor1 = fields.text(col("actor1"), n).astype(object)
+    actor2 = fields.text(col("actor2"), n).astype(object)
+    swap = clash & ~first_armed & second_armed
+    perpetrator = actor1.where(~swap, actor2)
+    target = actor2.where(~swap, actor1)
+    return pd.DataFrame({
+        "event_id": ("acled:" + ids).astype(object),
+        "source": "acled",
+        "date": fields.month_start(parsed, precision),
+        "date_precision": precision,
+        "country": iso3,
+        "admin1": admin1.astype(object),
+        "region_id": region,
+        "latitude": lat,
+        "longitude": lon,
+        "attack_type": attack.fillna("other"),
+        "perpetrator": perpetrator,
+        "target": target,
+        "fatalities": deaths,
+        "suicide": (key == "suicide bomb").to_numpy(),
+    })
+
+
+def _iso_numeric(values: pd.Series | None, n: int) -> pd.Series | None:
+    """ISO 3166 numeric codes (``466``) zero-padded to three digits, for country lookup."""
+    if values is None:
+        return None
+    return fields.text(values, n).str.zfill(3).where(fields.text(values, n) != "", "")

@@ -1,0 +1,80 @@
+"""The project's own canonical CSV and Parquet files (see :mod:`models.schema`) read back as events.
+
+Required: ``event_id``, ``date``, ``country`` (ISO3 or a name), ``admin1`` and ``attack_type`` (one
+of :data:`models.taxonomy.ATTACK_TYPES`). Optional columns default to: ``source`` ``canonical``,
+``date_precision`` ``day``, coordinates missing, ``perpetrator``/``target`` empty, ``fatalities`` 0,
+``suicide`` false. ``region_id`` is always recomputed from ``country`` and ``admin1``; ``event_id``
+is kept as written. No perpetrator filter applies: canonical files are already threat events.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from models.schema import DATE_PRECISIONS
+from models.taxonomy import ATTACK_TYPES
+from training.sources import fields
+from training.sources.triage import Triage, quoted
+
+TRUE_TEXT: Final = frozenset({"true", "1", "yes", "y", "t", "1.0"})
+FALSE_TEXT: Final = frozenset({"false", "0", "no", "n", "f", "", "0.0"})
+
+
+def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.DataFrame:
+    """Convert a raw canonical table; rows failing a check are rejected on ``triage``."""
+    del perpetrator_filter  # canonical events are threat events by definition
+    n = len(raw)
+
+    def col(name: str) -> pd.Series | None:
+        return fields.column(raw, name)
+
+    ids = fields.text(col("event_id"), n)
+    triage.reject(ids == "", "missing_id", "event_id is empty")
+
+    attack = fields.text(col("attack_type"), n).str.lower()
+    triage.reject(~attack.isin(ATTACK_TYPES), "unmapped_event_type",
+                  quoted(attack, "attack_type ", " is not a threatcast attack type"))
+
+    date_raw = col("date")
+    assert date_raw is not None
+    parsed = fields.dates(date_raw)
+    fields.check_date(triage, parsed, date_raw, "date")
+    precision = fields.text(col("date_precision"), n).str.lower()
+    precision = precision.where(precision != "", "day")
+    triage.reject(~precision.isin(DATE_PRECISIONS), "invalid_date_precision",
+                  quoted(precision, "date_precision ", f" is not one of {', '.join(DATE_PRECISIONS)}"))
+
+    names = col("country")
+    assert names is not None
+    iso3 = fields.countries(names)
+    fields.check_country(triage, iso3, names, "country")
+    admin1 = fields.text(col("admin1"), n)
+    region = fields.region_ids(iso3, admin1)
+    fields.check_admin1(triage, admin1, region, "admin1")
+
+    lat, lon = fields.coordinates(triage, col("latitude"), col("longitude"), n)
+    deaths = fields.fatalities(triage, col("fatalities"), n, "fatalities")
+
+    flag = fields.text(col("suicide"), n).str.lower()
+    triage.reject(~(flag.isin(TRUE_TEXT) | flag.isin(FALSE_TEXT)), "invalid_suicide_flag",
+                  quoted(flag, "suicide ", " is not true or false"))
+    source = fields.text(col("source"), n)
+    return pd.DataFrame({
+        "event_id": ids.astype(object),
+        "source": source.where(source != "", "canonical").astype(object),
+        "date": parsed,
+        "date_precision": precision.astype(object),
+        "country": iso3,
+        "admin1": admin1.astype(object),
+        "region_id": region,
+        "latitude": lat,
+        "longitude": lon,
+        "attack_type": attack.astype(object),
+        "perpetrator": fields.text(col("perpetrator"), n).astype(object),
+        "target": fields.text(col("target"), n).astype(object),
+        "fatalities": deaths,
+        "suicide": flag.isin(TRUE_TEXT).to_numpy(dtype=bool) if n else np.zeros(0, dtype=bool),
+    })
