@@ -1,0 +1,188 @@
+"""The model registry: versions, the ``champion`` and ``challenger`` aliases, and the promotion gate.
+
+The rule: the first version becomes ``champion``. A later version becomes ``challenger`` and is
+promoted to ``champion`` only when its backtest CRPS and Brier score, on the origins it shares with
+the champion's backtest, are both no worse than the champion's (or when forced). Aliases only,
+never stages. A version is registered first and its alias set last, so a training that fails in
+between never leaves a half-registered version marked ``champion``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Final
+
+from mlflow.entities.model_registry import ModelVersion
+from mlflow.exceptions import MlflowException
+
+from training.tracking import Tracker, TrackingError
+
+CHAMPION: Final = "champion"
+CHALLENGER: Final = "challenger"
+SCORES_TAG: Final = "threatcast.origin_scores"
+"""Version tag holding the served model's backtest scores per origin (JSON)."""
+COMPLETE_TAG: Final = "threatcast.complete"
+KEY_METRICS: Final[tuple[str, ...]] = ("crps", "brier")
+
+
+@dataclass(frozen=True)
+class OriginScores:
+    """Backtest scores of one model per origin: ``{origin: {"crps": x, "brier": y, "n": rows}}``."""
+
+    by_origin: dict[str, dict[str, float]]
+
+    def on(self, origins: Sequence[str]) -> dict[str, float]:
+        """Row-weighted mean CRPS and Brier over ``origins``."""
+        rows = [self.by_origin[o] for o in origins]
+        weight = sum(r.get("n", 1.0) for r in rows)
+        if not rows or weight <= 0:
+            return {m: float("nan") for m in KEY_METRICS}
+        return {m: float(sum(r[m] * r.get("n", 1.0) for r in rows) / weight) for m in KEY_METRICS}
+
+    def to_json(self) -> str:
+        """Compact JSON text (fits a registry tag)."""
+        rounded = {o: {k: round(float(v), 6) for k, v in s.items()} for o, s in self.by_origin.items()}
+        return json.dumps(rounded, sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> OriginScores:
+        """Parse :meth:`to_json` output."""
+        return cls({str(o): {str(k): float(v) for k, v in s.items()} for o, s in json.loads(text).items()})
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the gate decided for a new version, and the numbers behind it."""
+
+    version: str
+    alias: str
+    promoted: bool
+    reason: str
+    forced: bool = False
+    champion_version: str | None = None
+    origins_compared: list[str] = field(default_factory=list)
+    challenger_scores: dict[str, float] = field(default_factory=dict)
+    champion_scores: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain dict for JSON artifacts and CLI output."""
+        return asdict(self)
+
+
+def decide(version: str, candidate: OriginScores, champion: OriginScores | None,
+           champion_version: str | None = None, force: bool = False) -> Decision:
+    """Apply the promotion rule (pure: no MLflow involved)."""
+    if champion is None:
+        return Decision(version, CHAMPION, True, "first version: no champion yet", force,
+                        challenger_scores=candidate.on(sorted(candidate.by_origin)))
+    common = sorted(set(candidate.by_origin) & set(champion.by_origin))
+    mine = candidate.on(common)
+    theirs = champion.on(common)
+    base = {"version": version, "forced": force, "champion_version": champion_version,
+            "origins_compared": common, "challenger_scores": mine, "champion_scores": theirs}
+    if force:
+        return Decision(alias=CHAMPION, promoted=True, reason="forced promotion", **base)
+    if not common:
+        return Decision(alias=CHALLENGER, promoted=False, reason="no backtest origin in common with the "
+                        "champion: scores are not comparable (use --force to promote anyway)", **base)
+    worse = [m for m in KEY_METRICS if not mine[m] <= theirs[m] + 1e-12]
+    if worse:
+        detail = ", ".join(f"{m} {mine[m]:.4f} > {theirs[m]:.4f}" for m in worse)
+        return Decision(alias=CHALLENGER, promoted=False, reason=f"worse than the champion: {detail}", **base)
+    detail = ", ".join(f"{m} {mine[m]:.4f} <= {theirs[m]:.4f}" for m in KEY_METRICS)
+    return Decision(alias=CHAMPION, promoted=True, reason=f"no worse than the champion: {detail}", **base)
+
+
+class Registry:
+    """Registered versions and aliases of one model name, through the tracker's timed client."""
+
+    def __init__(self, tracker: Tracker, name: str) -> None:
+        self.tracker = tracker
+        self.client = tracker.client
+        self.name = name
+
+    def _call(self, what: str) -> Any:
+        return self.tracker.call(what, kind="registry")
+
+    def register(self, model_uri: str, run_id: str, tags: Mapping[str, str], wait_seconds: float = 60) -> str:
+        """Create a new version of the model from ``model_uri``; no alias is set. Returns the version.
+
+        Raises:
+            TrackingError: when MLflow refuses or the version is not ready in time.
+        """
+        with self._call(f"register {self.name!r}"):
+            try:
+                self.client.get_registered_model(self.name)
+            except MlflowException:
+                self.client.create_registered_model(self.name)
+            mv = self.client.create_model_version(self.name, model_uri, run_id=run_id, tags=dict(tags))
+            deadline = time.monotonic() + wait_seconds
+            while mv.status == "PENDING_REGISTRATION" and time.monotonic() < deadline:
+                time.sleep(0.2)
+                mv = self.client.get_model_version(self.name, mv.version)
+        if mv.status != "READY":
+            raise TrackingError(f"model version {self.name} v{mv.version} is {mv.status}, not READY")
+        return str(mv.version)
+
+    def version_by_alias(self, alias: str) -> ModelVersion | None:
+        """The version holding ``alias``, or ``None`` (also when the model is not registered yet)."""
+        with self.tracker.timer.time("registry"):
+            try:
+                return self.client.get_model_version_by_alias(self.name, alias)
+            except MlflowException:
+                return None
+
+    def scores(self, mv: ModelVersion) -> OriginScores | None:
+        """The backtest scores per origin stored on a version, if any."""
+        text = (mv.tags or {}).get(SCORES_TAG)
+        return OriginScores.from_json(text) if text else None
+
+    def set_version_tags(self, version: str, tags: Mapping[str, Any]) -> None:
+        """Set tags on a version."""
+        with self._call(f"tag version {version}"):
+            for key, value in tags.items():
+                self.client.set_model_version_tag(self.name, version, key, str(value))
+
+    def set_alias(self, alias: str, version: str) -> None:
+        """Point ``alias`` at ``version``."""
+        with self._call(f"set alias {alias}"):
+            self.client.set_registered_model_alias(self.name, alias, version)
+
+    def promote(self, version: str) -> str | None:
+        """Make ``version`` the champion; return the previous champion's version.
+
+        Raises:
+            TrackingError: when the version does not exist.
+        """
+        with self._call(f"find version {version}"):
+            self.client.get_model_version(self.name, version)
+        previous = self.version_by_alias(CHAMPION)
+        self.set_alias(CHAMPION, version)
+        challenger = self.version_by_alias(CHALLENGER)
+        if challenger is not None and str(challenger.version) == str(version):
+            with self._call("drop the challenger alias"):
+                self.client.delete_registered_model_alias(self.name, CHALLENGER)
+        return None if previous is None else str(previous.version)
+
+    def versions(self) -> list[dict[str, Any]]:
+        """Every version, newest first: version, aliases, run id, creation time, key scores, tags."""
+        with self._call(f"list versions of {self.name!r}"):
+            found = self.client.search_model_versions(f"name = '{self.name}'")
+        rows = []
+        for mv in sorted(found, key=lambda v: int(v.version), reverse=True):
+            tags = dict(mv.tags or {})
+            scores = self.scores(mv)
+            rows.append({
+                "version": str(mv.version),
+                "aliases": sorted(mv.aliases or []),
+                "run_id": mv.run_id,
+                "created": int(mv.creation_timestamp or 0),
+                "complete": tags.get(COMPLETE_TAG) == "true",
+                "data_cutoff": tags.get("data_cutoff", ""),
+                "served_model": tags.get("served_model", ""),
+                **(scores.on(sorted(scores.by_origin)) if scores else {m: None for m in KEY_METRICS}),
+            })
+        return rows

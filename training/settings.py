@@ -1,0 +1,71 @@
+"""Settings of a training process, read once from the environment (prefix ``THREATCAST_``).
+
+=================================== ==================================================================
+variable                            meaning
+=================================== ==================================================================
+``THREATCAST_DATA_DIR``             data directory (default ``./data``)
+``THREATCAST_TRACKING_URI``         MLflow tracking URI (default: SQLite file under the data dir)
+``MLFLOW_TRACKING_URI``             overrides ``THREATCAST_TRACKING_URI`` (a shared tracking server)
+``THREATCAST_ARTIFACT_ROOT``        local artifact folder of new experiments (default
+                                    ``<data_dir>/mlflow/artifacts``; unused with an HTTP server)
+``THREATCAST_EXPERIMENT_NAME``      MLflow experiment (default ``threatcast``)
+``THREATCAST_REGISTERED_MODEL_NAME`` registered model name (default ``threatcast``)
+``THREATCAST_CHECK_TIMEOUT``        seconds allowed to the tracking-server reachability check (5)
+=================================== ==================================================================
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_SCHEMES = ("sqlite", "file", "")
+"""Tracking-URI schemes that keep artifacts in a local folder."""
+
+
+class TrainingSettings(BaseSettings):
+    """Where training reads and writes, and under which MLflow names."""
+
+    model_config = SettingsConfigDict(env_prefix="THREATCAST_", frozen=True, extra="ignore")
+
+    data_dir: Path = Path("data")
+    tracking_uri: str | None = None
+    artifact_root: Path | None = None
+    experiment_name: str = Field(default="threatcast", min_length=1)
+    registered_model_name: str = Field(default="threatcast", min_length=1)
+    check_timeout: float = Field(default=5.0, gt=0)
+
+    @property
+    def mlflow_dir(self) -> Path:
+        """Folder of the embedded MLflow store."""
+        return self.data_dir.resolve() / "mlflow"
+
+    def resolved_tracking_uri(self) -> str:
+        """``MLFLOW_TRACKING_URI`` if set, else ``tracking_uri``, else the embedded SQLite store."""
+        env = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
+        if env:
+            return env
+        if self.tracking_uri:
+            return self.tracking_uri
+        return f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
+
+    def is_local(self) -> bool:
+        """Whether tracking is a local store (SQLite or file) rather than a tracking server."""
+        return uri_scheme(self.resolved_tracking_uri()) in LOCAL_SCHEMES
+
+    def resolved_artifact_root(self) -> Path | None:
+        """The local artifact folder for new experiments; ``None`` when a server stores artifacts."""
+        if not self.is_local():
+            return None
+        return (self.artifact_root or self.mlflow_dir / "artifacts").resolve()
+
+
+def uri_scheme(uri: str) -> str:
+    """The scheme of a URI (``""`` for a plain path), e.g. ``http``, ``sqlite``, ``file``."""
+    head, sep, _ = uri.partition("://")
+    if not sep:
+        return ""
+    return head.split("+", 1)[0].lower()
