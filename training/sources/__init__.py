@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
 from training.sources import acled, canonical, gtd, ucdp
@@ -50,6 +51,7 @@ class SourceResult:
         rows_read: data rows in the file.
         events: accepted canonical events.
         rejects: rejected rows (:data:`models.schema.REJECT_COLUMNS`).
+        accepted_rows: 1-based row number of each accepted event.
     """
 
     source_file: str
@@ -57,6 +59,7 @@ class SourceResult:
     rows_read: int
     events: pd.DataFrame
     rejects: pd.DataFrame
+    accepted_rows: np.ndarray
 
 
 def convert_table(raw: pd.DataFrame, fmt: str = "auto", source_file: str = "<frame>",
@@ -79,7 +82,7 @@ def convert_table(raw: pd.DataFrame, fmt: str = "auto", source_file: str = "<fra
     triage = Triage(table, source_file)
     candidates = CONVERTERS[spec.name](table, triage, perpetrator_filter)
     outcome = triage.finish(candidates, seen)
-    return SourceResult(source_file, spec.name, len(table), outcome.events, outcome.rejects)
+    return SourceResult(source_file, spec.name, len(table), outcome.events, outcome.rejects, outcome.rows)
 
 
 def read_source(path: str | Path, fmt: str = "auto", perpetrator_filter: bool = True,

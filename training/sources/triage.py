@@ -42,9 +42,10 @@ def raw_json(raw: pd.DataFrame, positions: np.ndarray) -> list[str]:
 
 @dataclass(frozen=True)
 class TriageResult:
-    """Accepted events (canonical columns) and rejected rows (:data:`models.schema.REJECT_COLUMNS`)."""
+    """Accepted events (canonical columns), their 1-based row numbers, and the rejected rows."""
 
     events: pd.DataFrame
+    rows: np.ndarray
     rejects: pd.DataFrame
 
 
@@ -109,7 +110,8 @@ class Triage:
 
         self.reject(dup_mask, "duplicate_id", where)
         events = candidates.loc[self.pending, list(EVENT_COLUMNS)].reset_index(drop=True)
-        return TriageResult(events=events, rejects=self.rejects())
+        rows = (np.flatnonzero(self.pending) + 1).astype("int64")
+        return TriageResult(events=events, rows=rows, rejects=self.rejects())
 
     def rejects(self) -> pd.DataFrame:
         """The rejected rows so far, in file order."""
