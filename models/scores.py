@@ -1,0 +1,206 @@
+"""Proper scores of count forecasts and of P(count >= 1), and skill against baselines.
+
+Pure numpy (plus scikit-learn's ranking metrics). Count scores compare the predictive mean (MAE,
+RMSE, MSLE) or the whole predictive distribution (CRPS, 80% interval coverage) with the observed
+count; probability scores compare ``p_any`` with the event ``count >= 1`` (Brier, log loss, AUROC,
+average precision, expected calibration error).
+
+Skill against the best baseline (see :func:`skill`):
+
+* lower-is-better scores (MAE, RMSE, MSLE, CRPS, Brier, log loss, ECE): ``1 - score / best``, where
+  ``best`` is the lowest baseline score. 0 = as good as the best baseline, 1 = perfect, < 0 = worse.
+* higher-is-better ranking scores (AUROC, average precision, best value 1):
+  ``(score - best) / (1 - best)`` with ``best`` the highest baseline score: the share of the gap
+  between the best baseline and a perfect ranking that the model closes (same reading as above).
+* coverage has no skill (it is a calibration check, not a score to minimise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from models.distributions import CountPredictive
+
+LOG_LOSS_EPS: Final = 1e-4
+"""Probabilities are clipped to ``[eps, 1 - eps]`` in the log loss, so a point-mass forecast (the
+zero baseline, ``p_any = 0``) costs ``-log(1e-4) ~ 9.2`` per missed event instead of infinity."""
+
+LOWER_IS_BETTER: Final[frozenset[str]] = frozenset(
+    {"mae", "rmse", "msle", "crps", "brier", "log_loss", "ece"})
+HIGHER_IS_BETTER: Final[frozenset[str]] = frozenset({"auroc", "average_precision"})
+COUNT_METRICS: Final[tuple[str, ...]] = ("mae", "rmse", "msle", "crps", "coverage80")
+PROB_METRICS: Final[tuple[str, ...]] = ("brier", "log_loss", "auroc", "average_precision", "ece")
+METRICS: Final[tuple[str, ...]] = (*COUNT_METRICS, *PROB_METRICS)
+
+
+def _arrays(*values: np.ndarray | pd.Series) -> list[np.ndarray]:
+    out = [np.asarray(v, dtype=float) for v in values]
+    if len({a.shape for a in out}) != 1:
+        raise ValueError(f"arrays differ in shape: {[a.shape for a in out]}")
+    return out
+
+
+def mae(observed: np.ndarray, mean: np.ndarray) -> float:
+    """Mean absolute error of the predictive mean (NaN when empty)."""
+    y, m = _arrays(observed, mean)
+    return float(np.abs(y - m).mean()) if y.size else float("nan")
+
+
+def rmse(observed: np.ndarray, mean: np.ndarray) -> float:
+    """Root mean squared error of the predictive mean (NaN when empty)."""
+    y, m = _arrays(observed, mean)
+    return float(np.sqrt(((y - m) ** 2).mean())) if y.size else float("nan")
+
+
+def msle(observed: np.ndarray, mean: np.ndarray) -> float:
+    """Mean squared error of ``log1p`` counts (NaN when empty)."""
+    y, m = _arrays(observed, mean)
+    if not y.size:
+        return float("nan")
+    return float(((np.log1p(np.clip(y, 0, None)) - np.log1p(np.clip(m, 0, None))) ** 2).mean())
+
+
+def crps(dist: CountPredictive, observed: np.ndarray) -> float:
+    """Mean CRPS of the predictive distributions at the observed counts (NaN when empty)."""
+    y = np.asarray(observed, dtype=float)
+    if len(dist) != y.size:
+        raise ValueError(f"{len(dist)} distributions but {y.size} observations")
+    return float(dist.crps(y).mean()) if y.size else float("nan")
+
+
+def coverage(observed: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
+    """Share of observations inside ``[lower, upper]`` (e.g. q10..q90: 80% nominal)."""
+    y, lo, hi = _arrays(observed, lower, upper)
+    return float(((y >= lo) & (y <= hi)).mean()) if y.size else float("nan")
+
+
+def brier(event: np.ndarray, prob: np.ndarray) -> float:
+    """Brier score: mean squared difference between the probability and the 0/1 outcome."""
+    e, p = _arrays(event, prob)
+    return float(((p - e) ** 2).mean()) if e.size else float("nan")
+
+
+def log_loss(event: np.ndarray, prob: np.ndarray, eps: float = LOG_LOSS_EPS) -> float:
+    """Mean negative log-likelihood of the 0/1 outcomes, probabilities clipped to ``[eps, 1-eps]``."""
+    e, p = _arrays(event, prob)
+    if not e.size:
+        return float("nan")
+    p = np.clip(p, eps, 1.0 - eps)
+    return float(-(e * np.log(p) + (1.0 - e) * np.log1p(-p)).mean())
+
+
+def _both_classes(e: np.ndarray) -> bool:
+    return bool(e.size) and 0.0 < e.mean() < 1.0
+
+
+def auroc(event: np.ndarray, prob: np.ndarray) -> float:
+    """Area under the ROC curve (NaN when only one class is present)."""
+    e, p = _arrays(event, prob)
+    return float(roc_auc_score(e, p)) if _both_classes(e) else float("nan")
+
+
+def average_precision(event: np.ndarray, prob: np.ndarray) -> float:
+    """Average precision (area under precision-recall; NaN when only one class is present)."""
+    e, p = _arrays(event, prob)
+    return float(average_precision_score(e, p)) if _both_classes(e) else float("nan")
+
+
+def reliability_table(event: np.ndarray, prob: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    """Observed frequency against mean forecast probability in ``bins`` equal-width bins.
+
+    Returns:
+        One row per non-empty bin: ``bin`` (0-based), ``lower``, ``upper``, ``count``,
+        ``mean_prob``, ``observed_freq``.
+    """
+    e, p = _arrays(event, prob)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, bins - 1)
+    count = np.bincount(which, minlength=bins)
+    psum = np.bincount(which, weights=p, minlength=bins)
+    esum = np.bincount(which, weights=e, minlength=bins)
+    keep = count > 0
+    safe = np.maximum(count, 1)
+    return pd.DataFrame({
+        "bin": np.arange(bins)[keep],
+        "lower": edges[:-1][keep],
+        "upper": edges[1:][keep],
+        "count": count[keep],
+        "mean_prob": (psum / safe)[keep],
+        "observed_freq": (esum / safe)[keep],
+    })
+
+
+def ece(event: np.ndarray, prob: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error: count-weighted mean |observed - forecast| over ``bins`` bins."""
+    table = reliability_table(event, prob, bins)
+    if table.empty:
+        return float("nan")
+    weights = table["count"].to_numpy() / table["count"].sum()
+    return float((weights * (table["observed_freq"] - table["mean_prob"]).abs().to_numpy()).sum())
+
+
+def score_rows(rows: pd.DataFrame) -> dict[str, float]:
+    """Every metric of a set of scored forecast rows.
+
+    Args:
+        rows: columns ``y`` (observed count), ``mean``, ``q10``, ``q90``, ``crps`` (per-row CRPS) and
+            ``p_any``. Count columns may be all NaN (a probability-only model): count metrics are
+            then NaN.
+
+    Returns:
+        ``{metric: value}`` for :data:`METRICS` plus ``n`` (rows) and ``base_rate`` (share with y >= 1).
+    """
+    y = rows["y"].to_numpy(dtype=float)
+    event = (y >= 1).astype(float)
+    out: dict[str, float] = {"n": float(len(rows)), "base_rate": float(event.mean()) if y.size else np.nan}
+    mean = rows["mean"].to_numpy(dtype=float)
+    if y.size and np.isfinite(mean).all():
+        out["mae"] = mae(y, mean)
+        out["rmse"] = rmse(y, mean)
+        out["msle"] = msle(y, mean)
+        out["crps"] = float(rows["crps"].to_numpy(dtype=float).mean())
+        out["coverage80"] = coverage(y, rows["q10"].to_numpy(), rows["q90"].to_numpy())
+    else:
+        out.update({m: float("nan") for m in COUNT_METRICS})
+    p = rows["p_any"].to_numpy(dtype=float)
+    out["brier"] = brier(event, p)
+    out["log_loss"] = log_loss(event, p)
+    out["auroc"] = auroc(event, p)
+    out["average_precision"] = average_precision(event, p)
+    out["ece"] = ece(event, p)
+    return out
+
+
+def skill(metric: str, value: float, baselines: Mapping[str, float]) -> float:
+    """Skill of ``value`` against the best of the ``baselines`` scores for ``metric``.
+
+    See the module docstring for the definition; NaN when the metric has no skill (coverage), no
+    baseline score is finite, or the best baseline is already perfect.
+    """
+    finite = [v for v in baselines.values() if np.isfinite(v)]
+    if not finite or not np.isfinite(value):
+        return float("nan")
+    if metric in LOWER_IS_BETTER:
+        best = min(finite)
+        return float(1.0 - value / best) if best > 0 else float("nan")
+    if metric in HIGHER_IS_BETTER:
+        best = max(finite)
+        return float((value - best) / (1.0 - best)) if best < 1 else float("nan")
+    return float("nan")
+
+
+def best_baseline(metric: str, baselines: Mapping[str, float]) -> str | None:
+    """Name of the best baseline for ``metric`` (``None`` when none is finite or no direction)."""
+    finite = {k: v for k, v in baselines.items() if np.isfinite(v)}
+    if not finite:
+        return None
+    if metric in LOWER_IS_BETTER:
+        return min(finite, key=finite.__getitem__)
+    if metric in HIGHER_IS_BETTER:
+        return max(finite, key=finite.__getitem__)
+    return None
