@@ -22,7 +22,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from models.episodes import parse_catalog
+from models.episodes import episode_spans, parse_catalog
 from models.regions import region_id, slug
 from models.schema import conform_events
 from models.taxonomy import ATTACK_TYPES
@@ -166,7 +166,7 @@ def post_occupation_shift(events: pd.DataFrame, catalog: pd.DataFrame, months_af
     during_mask = np.zeros(len(events), dtype=bool)
     after_mask = np.zeros(len(events), dtype=bool)
     used = 0
-    for rid, start, end in _episode_spans(catalog):
+    for rid, start, end, _ in episode_spans(catalog):
         in_region = regions == rid
         if end is None:
             during_mask |= in_region & (ords >= start)
@@ -183,15 +183,6 @@ def post_occupation_shift(events: pd.DataFrame, catalog: pd.DataFrame, months_af
         "after_events": float(after_mask.sum()),
         "episodes": float(used),
     }
-
-
-def _episode_spans(catalog: pd.DataFrame) -> list[tuple[str, int, int | None]]:
-    """``(region_id, start ordinal, end ordinal or None)`` of every catalog episode."""
-    starts = pd.PeriodIndex(catalog["start_month"], freq="M")
-    ends = pd.PeriodIndex(catalog["end_month"], freq="M")
-    missing = ends.isna()
-    return [(str(rid), int(starts.asi8[k]), None if missing[k] else int(ends.asi8[k]))
-            for k, rid in enumerate(catalog["region_id"])]
 
 
 def _make_regions(rng: np.random.Generator, n_regions: int) -> _Regions:
@@ -288,7 +279,7 @@ def _phase_arrays(regions: _Regions, months: pd.PeriodIndex,
     since_end = np.full((n_r, n_m), np.nan)
     ords = months.asi8
     position = {r: i for i, r in enumerate(regions.region_id)}
-    for rid, start, end in _episode_spans(episodes):
+    for rid, start, end, _ in episode_spans(episodes):
         i = position[rid]
         end = int(ords[-1]) if end is None else end
         during[i, (ords >= start) & (ords <= end)] = 1.0

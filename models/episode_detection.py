@@ -130,7 +130,7 @@ def _candidate(country: str, admin1: str, start: pd.Period, end: pd.Period | Non
     """One candidate row in catalog text form."""
     groups: list[str] = []
     if "perpetrator" in seizures:
-        counts = Counter(p for p in seizures["perpetrator"].astype(str) if p.strip())
+        counts = Counter(short for p in seizures["perpetrator"].astype(str) if (short := _short_name(p)))
         groups = [name for name, _ in counts.most_common(3)]
     first = pd.Timestamp(seizures["date"].min()).strftime("%Y-%m-%d")
     closing = (f"first government regain on or after it in {end}" if end is not None
@@ -145,6 +145,11 @@ def _candidate(country: str, admin1: str, start: pd.Period, end: pd.Period | Non
         "note": f"Detected from {len(seizures)} territory-seizure event(s), the first on {first}; {closing}.",
         "source": DETECTED_SOURCE,
     }
+
+
+def _short_name(actor: str) -> str:
+    """An actor's short name: ACLED writes ``"MNLA: National Movement for ..."``, keep ``MNLA``."""
+    return actor.split(":", 1)[0].strip()
 
 
 def _located(frame: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -158,6 +158,31 @@ def write_catalog(catalog: pd.DataFrame, path: str | Path) -> Path:
     return target
 
 
+def episode_spans(catalog: pd.DataFrame) -> list[tuple[str, int, int | None, str]]:
+    """``(region_id, start, end or None, episode_id)`` of every episode, months as period ordinals."""
+    starts = pd.PeriodIndex(catalog["start_month"], freq="M")
+    ends = pd.PeriodIndex(catalog["end_month"], freq="M")
+    missing = ends.isna()
+    return [(str(rid), int(starts.asi8[k]), None if missing[k] else int(ends.asi8[k]), str(ep))
+            for k, (rid, ep) in enumerate(zip(catalog["region_id"], catalog["episode_id"], strict=True))]
+
+
+def overlapping_episodes(episodes: pd.DataFrame, catalog: pd.DataFrame) -> list[list[str]]:
+    """For each row of ``episodes``, the ids of ``catalog`` episodes of its region whose span overlaps.
+
+    Ongoing episodes (no end) overlap everything after their start.
+    """
+    by_region: dict[str, list[tuple[int, int | None, str]]] = {}
+    for rid, start, end, ep_id in episode_spans(catalog):
+        by_region.setdefault(rid, []).append((start, end, ep_id))
+    out: list[list[str]] = []
+    for rid, start, end, _ in episode_spans(episodes):
+        last = end if end is not None else np.iinfo(np.int64).max
+        out.append([ep_id for c_start, c_end, ep_id in by_region.get(rid, [])
+                    if c_start <= last and (c_end is None or c_end >= start)])
+    return out
+
+
 def occupation_status(region_ids: np.ndarray | pd.Index, months: pd.PeriodIndex,
                       catalog: pd.DataFrame) -> pd.DataFrame:
     """Occupation phase of every region x month, using only what was known at that month.
@@ -182,15 +207,11 @@ def occupation_status(region_ids: np.ndarray | pd.Index, months: pd.PeriodIndex,
     since_end = np.full((n_r, n_m), np.nan)
     episode = np.full((n_r, n_m), "", dtype=object)
     position = {r: i for i, r in enumerate(regions)}
-    ordered = catalog.sort_values("start_month", kind="stable")
-    starts = pd.PeriodIndex(ordered["start_month"], freq="M")
-    ends = pd.PeriodIndex(ordered["end_month"], freq="M")
     by_region: dict[int, list[tuple[int, int | None, str]]] = {}
-    for k, (rid, ep_id) in enumerate(zip(ordered["region_id"], ordered["episode_id"], strict=True)):
+    for rid, start, end, ep_id in episode_spans(catalog.sort_values("start_month", kind="stable")):
         i = position.get(rid)
         if i is not None:
-            end = None if ends.isna()[k] else int(ends.asi8[k])
-            by_region.setdefault(i, []).append((int(starts.asi8[k]), end, str(ep_id)))
+            by_region.setdefault(i, []).append((start, end, ep_id))
     for i, episodes in by_region.items():
         active_start = np.full(n_m, np.iinfo(np.int64).max)
         active_id = np.full(n_m, "", dtype=object)
