@@ -1,0 +1,1 @@
+"""HTTP routes, one module per resource; each stays thin and reads precomputed lookups."""

@@ -1,0 +1,264 @@
+"""Pydantic request and response models: the service's public JSON contract (and its OpenAPI)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.taxonomy import ATTACK_TYPES, PANEL_TYPES
+
+AttackType = Literal[PANEL_TYPES]  # type: ignore[valid-type]
+EventAttackType = Literal[ATTACK_TYPES]  # type: ignore[valid-type]
+Phase = Literal["never", "during", "after"]
+
+
+class Health(BaseModel):
+    """Process liveness."""
+
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    """Whether a model is loaded and forecasts can be served."""
+
+    ready: bool
+    model_version: str | None = None
+    data_cutoff: str | None = None
+    reason: str | None = Field(default=None, description="Why the service is not ready.")
+
+
+class ErrorBody(BaseModel):
+    """Every error response: a machine-readable code, a readable message and optional details."""
+
+    error: str = Field(examples=["unknown_region"])
+    message: str = Field(examples=["no region 'MLI.tombouctu'"])
+    details: dict[str, object] = Field(default_factory=dict,
+                                       examples=[{"suggestions": ["MLI.tombouctou"]}])
+
+
+class Occupation(BaseModel):
+    """Occupation status of a region at the data cutoff."""
+
+    phase: Phase = Field(description="never / during / after an insurgent occupation episode")
+    months_since_end: int | None = Field(default=None, description="Months since the episode ended.")
+    episode_id: str | None = None
+
+
+class RegionInfo(BaseModel):
+    """A region of the model's panel."""
+
+    region_id: str = Field(examples=["MLI.tombouctou"])
+    country: str = Field(examples=["MLI"])
+    admin1: str = Field(examples=["Tombouctou"])
+    latitude: float | None = None
+    longitude: float | None = None
+    first_month: str = Field(description="Coverage start, YYYY-MM.", examples=["2012-01"])
+    last_event_month: str | None = Field(default=None, examples=["2024-05"])
+    occupation: Occupation
+
+
+class Episode(BaseModel):
+    """An occupation episode from the catalog."""
+
+    episode_id: str
+    start_month: str
+    end_month: str | None = None
+    groups: str = ""
+    note: str = ""
+    source: str = ""
+
+
+class RegionDetail(RegionInfo):
+    """A region with its occupation episodes."""
+
+    episodes: list[Episode]
+
+
+class RegionList(BaseModel):
+    """Every region the served model covers."""
+
+    model_version: str
+    data_cutoff: str
+    stale: bool
+    count: int
+    regions: list[RegionInfo]
+
+
+class ForecastRow(BaseModel):
+    """The predictive distribution of one attack type at one horizon."""
+
+    attack_type: AttackType
+    horizon: int = Field(ge=1, examples=[1])
+    target_month: str = Field(examples=["2024-07"])
+    mean: float = Field(ge=0, examples=[2.4])
+    q10: float = Field(ge=0)
+    q50: float = Field(ge=0)
+    q90: float = Field(ge=0)
+    p_any: float = Field(ge=0, le=1, description="P(at least one attack)", examples=[0.83])
+    risk_tier: Literal["minimal", "low", "elevated", "high", "severe"]
+    recent_mean: float = Field(description="Mean monthly count over the last 12 months of data.")
+    change: float = Field(description="mean - recent_mean")
+    change_ratio: float | None = Field(description="mean / recent_mean (null when recent_mean is 0)")
+
+
+class MixShare(BaseModel):
+    """Expected share of one attack type among a region's attacks at one horizon."""
+
+    horizon: int
+    attack_type: EventAttackType
+    share: float = Field(ge=0, le=1)
+
+
+class RegionForecastItem(BaseModel):
+    """Forecasts of one region."""
+
+    region: RegionInfo
+    forecasts: list[ForecastRow]
+    tactic_mix: list[MixShare]
+    tactic_mix_source: Literal["model", "forecast"] = Field(
+        description="'model': the bundle's tactic-mix model; 'forecast': shares of the forecast means.")
+
+
+class Served(BaseModel):
+    """What produced a forecast, carried by every forecast response."""
+
+    model_name: str = Field(examples=["threatcast"])
+    model_version: str = Field(examples=["3"])
+    data_cutoff: str = Field(description="Last month of data the model saw, YYYY-MM.", examples=["2024-06"])
+    origin: str = Field(description="Month the forecasts start from (horizon 1 is the next).")
+    stale: bool = Field(description="True when the data cutoff is older than the configured age.")
+
+
+class RegionForecast(Served, RegionForecastItem):
+    """Forecasts of one region with provenance."""
+
+
+class BatchRequest(BaseModel):
+    """Several regions in one request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    region_ids: list[str] = Field(min_length=1, examples=[["MLI.tombouctou", "MLI.gao"]])
+    attack_type: AttackType | None = None
+    horizon: int | None = Field(default=None, ge=1, description="Return horizons 1..horizon.")
+
+
+class BatchForecast(Served):
+    """Forecasts of several regions."""
+
+    results: list[RegionForecastItem]
+
+
+class RankedRow(BaseModel):
+    """One region's forecast in a ranking."""
+
+    rank: int
+    region_id: str
+    country: str
+    admin1: str
+    attack_type: AttackType
+    horizon: int
+    target_month: str
+    mean: float
+    q10: float
+    q50: float
+    q90: float
+    p_any: float
+    risk_tier: str
+    recent_mean: float
+    change: float
+    change_ratio: float | None
+
+
+class Ranking(Served):
+    """Regions ranked by risk (P(at least one attack), then the expected count)."""
+
+    attack_type: AttackType
+    horizon: int
+    total: int = Field(description="Regions matching the filters before ``top`` is applied.")
+    items: list[RankedRow]
+
+
+class EventIn(BaseModel):
+    """A canonical event reported after the model's data cutoff."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: str = Field(min_length=1, max_length=200, examples=["ops:2024-07-001"])
+    source: str = Field(default="nowcast", max_length=100)
+    date: dt.date = Field(examples=["2024-07-14"])
+    date_precision: Literal["day", "week", "month"] = "day"
+    country: str = Field(pattern=r"^[A-Z]{3}$", examples=["MLI"])
+    admin1: str = Field(min_length=1, max_length=200, examples=["Tombouctou"])
+    region_id: str | None = Field(default=None, pattern=r"^[A-Z]{3}\.[a-z0-9]+(-[a-z0-9]+)*$",
+                                  description="Defaults to ISO3.slug(admin1); must agree with it if given.")
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    attack_type: EventAttackType = Field(examples=["bombing"])
+    perpetrator: str = Field(default="", max_length=200)
+    target: str = Field(default="", max_length=200)
+    fatalities: int = Field(default=0, ge=0, le=1_000_000)
+    suicide: bool = False
+
+
+class NowcastRequest(BaseModel):
+    """Events after the data cutoff, taken as the complete record of the months they cover."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[EventIn] = Field(min_length=1)
+    attack_type: AttackType | None = None
+    horizon: int | None = Field(default=None, ge=1, description="Return horizons 1..horizon.")
+
+
+class NowcastResponse(Served):
+    """Updated forecasts of the regions the submitted events touch (``origin`` is the new origin)."""
+
+    events_used: int
+    results: list[RegionForecastItem]
+
+
+class RegionHistory(BaseModel):
+    """Monthly counts of one region by attack type (null before the region's coverage starts)."""
+
+    region_id: str
+    model_version: str
+    data_cutoff: str
+    stale: bool
+    months: list[str]
+    counts: dict[str, list[int | None]]
+    fatalities: list[int | None] = Field(description="Fatalities of all attack types per month.")
+
+
+class ModelInfo(BaseModel):
+    """Provenance of the served model."""
+
+    model_name: str
+    model_version: str
+    alias: str | None = None
+    run_id: str | None = None
+    model_uri: str
+    data_cutoff: str
+    stale: bool
+    trained_at: str | None = None
+    data_fingerprint: str | None = None
+    served_model: str | None = None
+    taxonomy_version: str | None = None
+    catalog_version: str | None = None
+    horizon: int
+    quantiles: list[float]
+    regions: int
+    loaded_at: str
+    backtest: dict[str, object] = Field(default_factory=dict,
+                                        description="Backtest headline scores recorded at training.")
+
+
+class ReloadResult(BaseModel):
+    """Outcome of a successful reload."""
+
+    reloaded: bool
+    previous_version: str | None
+    model_version: str
+    data_cutoff: str

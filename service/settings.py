@@ -1,0 +1,56 @@
+"""Service settings: one frozen pydantic-settings object, read from the environment once.
+
+Every variable carries the ``THREATCAST_`` prefix (``THREATCAST_MODEL_URI``, ...), except that the
+tracking URI falls back to MLflow's own ``MLFLOW_TRACKING_URI`` before the embedded default.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_TRACKING_URI = "sqlite:///./data/mlflow/mlflow.db"
+
+
+def _default_tracking_uri() -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
+class Settings(BaseSettings):
+    """Configuration of one service process.
+
+    Attributes:
+        model_uri: the MLflow model to serve, by alias (``models:/threatcast@champion``).
+        tracking_uri: MLflow tracking (and registry) URI.
+        admin_api_keys: keys accepted in ``X-API-Key`` by admin calls; empty disables them.
+            From the environment as a comma-separated list.
+        max_batch_regions: most regions in one ``POST /v1/forecasts`` (more is 413).
+        max_nowcast_events: most events in one ``POST /v1/nowcast`` (more is 413).
+        max_nowcast_months: nowcast events must fall within this many months after the cutoff.
+        stale_after_days: a forecast is flagged stale when its data cutoff month ended more than
+            this many days ago.
+        max_horizon: most forecast horizons precomputed and served.
+        max_history_months: most months ``/v1/regions/{id}/history`` returns.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="THREATCAST_", frozen=True, extra="ignore")
+
+    model_uri: str = "models:/threatcast@champion"
+    tracking_uri: str = Field(default_factory=_default_tracking_uri)
+    admin_api_keys: Annotated[tuple[str, ...], NoDecode] = ()
+    max_batch_regions: int = Field(default=200, ge=1, le=100_000)
+    max_nowcast_events: int = Field(default=5_000, ge=1, le=1_000_000)
+    stale_after_days: int = Field(default=75, ge=0)
+    max_nowcast_months: int = Field(default=24, ge=1, le=240)
+    max_horizon: int = Field(default=12, ge=1, le=120)
+    max_history_months: int = Field(default=240, ge=1)
+
+    @field_validator("admin_api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(k.strip() for k in value.split(",") if k.strip())
+        return value

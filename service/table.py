@@ -1,0 +1,326 @@
+"""The served model: a bundle's forecasts precomputed into immutable, pre-serialised lookups.
+
+Built once per load (off the event loop); afterwards a region forecast is a dictionary lookup plus
+a byte join, a ranking is a slice of a presorted list and a history is a slice of a count cube.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models.bundle import ForecastBundle
+from models.forecast import quantile_column
+from models.panel import Panel
+from models.taxonomy import ALL, ATTACK_TYPES, PANEL_TYPES
+from service.loader import LoadedModel
+
+SERVED_QUANTILES = (0.1, 0.5, 0.9)
+RECENT_MONTHS = 12
+
+
+def dumps(value: Any) -> bytes:
+    """Compact JSON bytes (NaN is refused: every served number must be finite)."""
+    return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
+
+
+def _num(x: float) -> float:
+    return round(float(x), 4)
+
+
+def missing(x: Any) -> bool:
+    """Whether a scalar is missing (None, NaN, NaT)."""
+    return x is None or bool(pd.isna(x))
+
+
+def _opt_float(x: Any) -> float | None:
+    return None if missing(x) else round(float(x), 5)
+
+
+@dataclass(frozen=True)
+class RegionRows:
+    """Pre-serialised forecast pieces of one region."""
+
+    region: bytes
+    rows: Mapping[tuple[str, int], bytes]
+    mix: Mapping[int, tuple[bytes, ...]]
+    mix_source: str
+    full: bytes
+
+    def item(self, attack_type: str | None = None, horizon: int | None = None) -> bytes:
+        """The region's forecast item JSON, optionally restricted to one type and horizons 1..``horizon``."""
+        if attack_type is None and horizon is None:
+            return self.full
+        rows = (raw for (t, h), raw in self.rows.items()
+                if (attack_type is None or t == attack_type) and (horizon is None or h <= horizon))
+        mix = (raw for h, group in self.mix.items() if horizon is None or h <= horizon for raw in group)
+        return _item(self.region, rows, mix, self.mix_source)
+
+    def row_count(self, attack_type: str | None, horizon: int | None, max_horizon: int) -> int:
+        """Number of forecast rows :meth:`item` returns for these filters."""
+        types = 1 if attack_type else len(PANEL_TYPES)
+        return types * (horizon or max_horizon)
+
+
+def _item(region: bytes, rows: Iterable[bytes], mix: Iterable[bytes], source: str) -> bytes:
+    return (b'{"region":' + region + b',"forecasts":[' + b",".join(rows) + b'],"tactic_mix":['
+            + b",".join(mix) + b'],"tactic_mix_source":' + dumps(source) + b"}")
+
+
+def region_infos(bundle: ForecastBundle) -> dict[str, dict[str, Any]]:
+    """JSON-ready region descriptions (see :class:`service.schemas.RegionInfo`), by region id."""
+    table = bundle.regions()
+    out: dict[str, dict[str, Any]] = {}
+    for row in table.itertuples(index=False):
+        since_end = row.months_since_end
+        out[str(row.region_id)] = {
+            "region_id": str(row.region_id),
+            "country": str(row.country),
+            "admin1": str(row.admin1),
+            "latitude": _opt_float(row.latitude),
+            "longitude": _opt_float(row.longitude),
+            "first_month": str(row.first_month),
+            "last_event_month": None if missing(row.last_event_month) else str(row.last_event_month),
+            "occupation": {
+                "phase": str(row.occupation_phase),
+                "months_since_end": None if missing(since_end) else int(float(str(since_end))),
+                "episode_id": str(row.episode_id) or None,
+            },
+        }
+    return out
+
+
+def recent_means(state: Panel, months: int = RECENT_MONTHS) -> dict[tuple[str, str], float]:
+    """Mean monthly count of every region and panel type over the last ``months`` months of ``state``."""
+    counts = state.counts
+    recent = counts[counts["month"] > state.cutoff - months]
+    means = recent.groupby(["region_id", "attack_type"], sort=False)["count"].mean()
+    return {(str(key[0]), str(key[1])): float(v) for key, v in means.items()}  # type: ignore[index]
+
+
+def _mix_rows(bundle: ForecastBundle, state: Panel, frame: pd.DataFrame,
+              horizon: int) -> tuple[dict[str, dict[int, list[bytes]]], str]:
+    out: dict[str, dict[int, list[bytes]]] = {}
+    if bundle.mix_model is not None:
+        mix = bundle.tactic_mix(state, horizon)
+        source = "model"
+    else:
+        typed = frame[frame["attack_type"] != ALL]
+        totals = typed.groupby(["region_id", "horizon"])["mean"].transform("sum").to_numpy()
+        share = np.divide(typed["mean"].to_numpy(), totals, out=np.zeros(len(typed)), where=totals > 0)
+        mix = pd.DataFrame({"region_id": typed["region_id"].to_numpy(),
+                            "horizon": typed["horizon"].to_numpy(),
+                            "attack_type": typed["attack_type"].to_numpy(), "share": share})
+        mix = mix[totals > 0]
+        source = "forecast"
+    for r, h, t, s in zip(mix["region_id"], mix["horizon"], mix["attack_type"], mix["share"], strict=True):
+        if int(h) > horizon or t not in ATTACK_TYPES:
+            continue
+        row = dumps({"horizon": int(h), "attack_type": str(t), "share": _num(min(max(float(s), 0.0), 1.0))})
+        out.setdefault(str(r), {}).setdefault(int(h), []).append(row)
+    return out, source
+
+
+def forecast_rows(frame: pd.DataFrame, recent: Mapping[tuple[str, str], float]) -> list[dict[str, Any]]:
+    """JSON-ready forecast rows (see :class:`service.schemas.ForecastRow`) with ``region_id`` added."""
+    cols = {c: frame[c].to_numpy() for c in ("region_id", "attack_type", "horizon", "target_month",
+                                             "mean", "p_any", "risk_tier")}
+    qs = {f"q{int(q * 100)}": frame[quantile_column(q)].to_numpy() for q in SERVED_QUANTILES}
+    rows = []
+    for i in range(len(frame)):
+        region, attack = str(cols["region_id"][i]), str(cols["attack_type"][i])
+        mean = _num(cols["mean"][i])
+        base = _num(recent.get((region, attack), 0.0))
+        rows.append({
+            "region_id": region,
+            "attack_type": attack,
+            "horizon": int(cols["horizon"][i]),
+            "target_month": str(cols["target_month"][i]),
+            "mean": mean,
+            "q10": _num(qs["q10"][i]),
+            "q50": _num(qs["q50"][i]),
+            "q90": _num(qs["q90"][i]),
+            "p_any": _num(cols["p_any"][i]),
+            "risk_tier": str(cols["risk_tier"][i]),
+            "recent_mean": base,
+            "change": _num(mean - base),
+            "change_ratio": _num(mean / base) if base > 0 else None,
+        })
+    return rows
+
+
+def region_rows(bundle: ForecastBundle, state: Panel, frame: pd.DataFrame, horizon: int,
+                infos: Mapping[str, dict[str, Any]]) -> dict[str, RegionRows]:
+    """Pre-serialise the forecast frame ``frame`` (made from ``state``) region by region."""
+    rows = forecast_rows(frame, recent_means(state))
+    mixes, source = _mix_rows(bundle, state, frame, horizon)
+    grouped: dict[str, dict[tuple[str, int], bytes]] = {}
+    for row in rows:
+        region = row.pop("region_id")
+        grouped.setdefault(region, {})[(row["attack_type"], row["horizon"])] = dumps(row)
+    out = {}
+    for region, by_key in grouped.items():
+        ordered = {k: by_key[k] for k in sorted(by_key, key=lambda k: (PANEL_TYPES.index(k[0]), k[1]))}
+        mix = {h: tuple(group) for h, group in sorted(mixes.get(region, {}).items())}
+        region_json = dumps(infos[region])
+        full = _item(region_json, ordered.values(), (raw for g in mix.values() for raw in g), source)
+        out[region] = RegionRows(region=region_json, rows=MappingProxyType(ordered),
+                                 mix=MappingProxyType(mix), mix_source=source, full=full)
+    return out
+
+
+def forecast_frame(bundle: ForecastBundle, state: Panel | None, horizon: int) -> pd.DataFrame:
+    """The bundle's forecast frame with at least the served quantiles, checked finite."""
+    levels = tuple(sorted(set(bundle.quantiles) | set(SERVED_QUANTILES)))
+    frame = bundle.forecast(state, horizon=horizon, quantiles=levels)
+    check_finite(frame)
+    return frame
+
+
+def check_finite(frame: pd.DataFrame) -> None:
+    """Raise ``ValueError`` when a served number of the forecast frame is not finite."""
+    numeric = frame[["mean", "p_any", *(quantile_column(q) for q in SERVED_QUANTILES)]].to_numpy(dtype=float)
+    if not np.isfinite(numeric).all():
+        raise ValueError("the model produced non-finite forecasts")
+
+
+@dataclass(frozen=True)
+class History:
+    """Monthly count cube of the panel state: region x panel type x month (-1 before coverage)."""
+
+    months: tuple[str, ...]
+    index: Mapping[str, int]
+    counts: np.ndarray
+    fatalities: np.ndarray
+
+    @classmethod
+    def from_state(cls, state: Panel) -> History:
+        """Build the cube from a panel state."""
+        months = state.months
+        index = {r: i for i, r in enumerate(state.regions.index)}
+        cube = np.full((len(index), len(PANEL_TYPES), len(months)), -1, dtype=np.int64)
+        deaths = np.full((len(index), len(months)), -1, dtype=np.int64)
+        c = state.counts
+        r = state.regions.index.get_indexer(pd.Index(c["region_id"]))
+        t = pd.Index(PANEL_TYPES).get_indexer(pd.Index(c["attack_type"]))
+        m = months.get_indexer(pd.PeriodIndex(c["month"], freq="M"))
+        cube[r, t, m] = c["count"].to_numpy()
+        is_all = t == PANEL_TYPES.index(ALL)
+        deaths[r[is_all], m[is_all]] = c["fatalities"].to_numpy()[is_all]
+        cube.setflags(write=False)
+        deaths.setflags(write=False)
+        return cls(months=tuple(str(p) for p in months), index=MappingProxyType(index), counts=cube,
+                   fatalities=deaths)
+
+    def region(self, region_id: str, months: int) -> dict[str, Any]:
+        """The last ``months`` months of one region: month labels, counts by type, fatalities."""
+        i = self.index[region_id]
+        start = max(len(self.months) - months, 0)
+
+        def clean(values: np.ndarray) -> list[int | None]:
+            return [None if v < 0 else int(v) for v in values[start:]]
+
+        return {
+            "months": list(self.months[start:]),
+            "counts": {t: clean(self.counts[i, j]) for j, t in enumerate(PANEL_TYPES)},
+            "fatalities": clean(self.fatalities[i]),
+        }
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """Everything a request reads, computed once at load time and never mutated."""
+
+    loaded: LoadedModel
+    horizon: int
+    infos: Mapping[str, dict[str, Any]]
+    by_region: Mapping[str, RegionRows]
+    rankings: Mapping[tuple[str, int], tuple[dict[str, Any], ...]]
+    history: History
+    stale_after: dt.date
+    envelope: bytes
+    regions_body: bytes
+
+    @property
+    def bundle(self) -> ForecastBundle:
+        """The loaded bundle."""
+        return self.loaded.bundle
+
+    @property
+    def version(self) -> str:
+        """The served model version."""
+        return str(self.loaded.provenance.get("model_version", ""))
+
+    @property
+    def cutoff(self) -> str:
+        """The data cutoff, ``YYYY-MM``."""
+        return self.bundle.cutoff
+
+    def is_stale(self, today: dt.date | None = None) -> bool:
+        """Whether the data cutoff is older than the configured age on ``today``."""
+        return (today or dt.date.today()) > self.stale_after
+
+    def served(self, origin: str | None = None, today: dt.date | None = None) -> dict[str, Any]:
+        """The provenance fields every forecast response carries."""
+        return {"model_name": str(self.loaded.provenance.get("model_name", "threatcast")),
+                "model_version": self.version, "data_cutoff": self.cutoff,
+                "origin": origin or self.cutoff, "stale": self.is_stale(today)}
+
+    def with_envelope(self, item: bytes) -> bytes:
+        """A region item wrapped with the provenance fields (the stale flag evaluated now)."""
+        flag = b"true" if self.is_stale() else b"false"
+        return b'{"stale":' + flag + b"," + self.envelope + b"," + item[1:]
+
+
+def stale_deadline(cutoff: str, stale_after_days: int) -> dt.date:
+    """Last day on which data ending with month ``cutoff`` is still fresh."""
+    month_end = (pd.Period(cutoff, freq="M") + 1).start_time.date() - dt.timedelta(days=1)
+    return month_end + dt.timedelta(days=stale_after_days)
+
+
+def build_served(loaded: LoadedModel, max_horizon: int, stale_after_days: int) -> ServedModel:
+    """Precompute every forecast of a loaded bundle.
+
+    Raises:
+        ValueError: when the bundle's forecasts are unusable (non-finite numbers, missing regions).
+    """
+    bundle = loaded.bundle
+    horizon = max(1, min(bundle.horizon, max_horizon))
+    frame = forecast_frame(bundle, None, horizon)
+    infos = region_infos(bundle)
+    by_region = region_rows(bundle, bundle.state, frame, horizon, infos)
+    missing = sorted(set(infos) - set(by_region))
+    if missing:
+        raise ValueError(f"the model forecasts no rows for {len(missing)} regions, e.g. {missing[:3]}")
+    rankings = _rankings(frame, infos, recent_means(bundle.state))
+    served_fields = {"model_name": str(loaded.provenance.get("model_name", "threatcast")),
+                     "model_version": str(loaded.provenance.get("model_version", "")),
+                     "data_cutoff": bundle.cutoff, "origin": bundle.cutoff}
+    envelope = dumps(served_fields)[1:-1]
+    regions_body = b'"count":' + str(len(infos)).encode() + b',"regions":[' + b",".join(
+        dumps(v) for v in infos.values()) + b"]"
+    return ServedModel(loaded=loaded, horizon=horizon, infos=MappingProxyType(infos),
+                       by_region=MappingProxyType(by_region), rankings=MappingProxyType(rankings),
+                       history=History.from_state(bundle.state),
+                       stale_after=stale_deadline(bundle.cutoff, stale_after_days),
+                       envelope=envelope, regions_body=regions_body)
+
+
+def _rankings(frame: pd.DataFrame, infos: Mapping[str, dict[str, Any]],
+              recent: Mapping[tuple[str, str], float]) -> dict[tuple[str, int], tuple[dict[str, Any], ...]]:
+    rows = forecast_rows(frame, recent)
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for row in rows:
+        info = infos[row["region_id"]]
+        row["country"], row["admin1"] = info["country"], info["admin1"]
+        groups.setdefault((row["attack_type"], row["horizon"]), []).append(row)
+    return {key: tuple(sorted(group, key=lambda r: (-r["p_any"], -r["mean"], r["region_id"])))
+            for key, group in groups.items()}
+
