@@ -1,6 +1,6 @@
 """Proper scores of count forecasts and of P(count >= 1), and skill against baselines.
 
-Pure numpy (plus scikit-learn's ranking metrics). Count scores compare the predictive mean (MAE,
+Pure numpy (and scipy's ranks). Count scores compare the predictive mean (MAE,
 RMSE, MSLE) or the whole predictive distribution (CRPS, 80% interval coverage) with the observed
 count; probability scores compare ``p_any`` with the event ``count >= 1`` (Brier, log loss, AUROC,
 average precision, expected calibration error).
@@ -22,7 +22,7 @@ from typing import Final
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, roc_auc_score
+from scipy.stats import rankdata
 
 from models.distributions import CountPredictive
 
@@ -99,15 +99,46 @@ def _both_classes(e: np.ndarray) -> bool:
 
 
 def auroc(event: np.ndarray, prob: np.ndarray) -> float:
-    """Area under the ROC curve (NaN when only one class is present)."""
+    """Area under the ROC curve, ties counted half (NaN when only one class is present).
+
+    The Mann-Whitney statistic on mid-ranks; equal to ``sklearn.metrics.roc_auc_score``.
+    """
     e, p = _arrays(event, prob)
-    return float(roc_auc_score(e, p)) if _both_classes(e) else float("nan")
+    if not _both_classes(e):
+        return float("nan")
+    ranks = rankdata(p)
+    pos = e >= 0.5
+    n_pos = int(pos.sum())
+    n_neg = e.size - n_pos
+    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def average_precision(event: np.ndarray, prob: np.ndarray) -> float:
-    """Average precision (area under precision-recall; NaN when only one class is present)."""
+    """Average precision: precision at each distinct threshold weighted by the recall gained.
+
+    Equal to ``sklearn.metrics.average_precision_score`` (NaN when only one class is present).
+    """
     e, p = _arrays(event, prob)
-    return float(average_precision_score(e, p)) if _both_classes(e) else float("nan")
+    if not _both_classes(e):
+        return float("nan")
+    order = np.argsort(-p, kind="mergesort")
+    ps, es = p[order], e[order]
+    last = np.r_[np.flatnonzero(np.diff(ps)), ps.size - 1]
+    tp = np.cumsum(es)[last]
+    precision = tp / (last + 1)
+    recall_gain = np.diff(np.r_[0.0, tp]) / tp[-1]
+    return float((precision * recall_gain).sum())
+
+
+def _reliability(event: np.ndarray, prob: np.ndarray, bins: int) -> tuple[np.ndarray, ...]:
+    e, p = _arrays(event, prob)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, bins - 1)
+    count = np.bincount(which, minlength=bins)
+    safe = np.maximum(count, 1)
+    mean_prob = np.bincount(which, weights=p, minlength=bins) / safe
+    observed = np.bincount(which, weights=e, minlength=bins) / safe
+    return edges, count, mean_prob, observed
 
 
 def reliability_table(event: np.ndarray, prob: np.ndarray, bins: int = 10) -> pd.DataFrame:
@@ -117,57 +148,51 @@ def reliability_table(event: np.ndarray, prob: np.ndarray, bins: int = 10) -> pd
         One row per non-empty bin: ``bin`` (0-based), ``lower``, ``upper``, ``count``,
         ``mean_prob``, ``observed_freq``.
     """
-    e, p = _arrays(event, prob)
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, bins - 1)
-    count = np.bincount(which, minlength=bins)
-    psum = np.bincount(which, weights=p, minlength=bins)
-    esum = np.bincount(which, weights=e, minlength=bins)
+    edges, count, mean_prob, observed = _reliability(event, prob, bins)
     keep = count > 0
-    safe = np.maximum(count, 1)
     return pd.DataFrame({
         "bin": np.arange(bins)[keep],
         "lower": edges[:-1][keep],
         "upper": edges[1:][keep],
         "count": count[keep],
-        "mean_prob": (psum / safe)[keep],
-        "observed_freq": (esum / safe)[keep],
+        "mean_prob": mean_prob[keep],
+        "observed_freq": observed[keep],
     })
 
 
 def ece(event: np.ndarray, prob: np.ndarray, bins: int = 10) -> float:
     """Expected calibration error: count-weighted mean |observed - forecast| over ``bins`` bins."""
-    table = reliability_table(event, prob, bins)
-    if table.empty:
+    _, count, mean_prob, observed = _reliability(event, prob, bins)
+    total = count.sum()
+    if total == 0:
         return float("nan")
-    weights = table["count"].to_numpy() / table["count"].sum()
-    return float((weights * (table["observed_freq"] - table["mean_prob"]).abs().to_numpy()).sum())
+    return float((count * np.abs(observed - mean_prob)).sum() / total)
 
 
-def score_rows(rows: pd.DataFrame) -> dict[str, float]:
+def score_rows(rows: Mapping[str, np.ndarray] | pd.DataFrame) -> dict[str, float]:
     """Every metric of a set of scored forecast rows.
 
     Args:
-        rows: columns ``y`` (observed count), ``mean``, ``q10``, ``q90``, ``crps`` (per-row CRPS) and
+        rows: arrays (or frame columns) ``y`` (observed count), ``mean``, ``q10``, ``q90``, ``crps`` (per-row CRPS) and
             ``p_any``. Count columns may be all NaN (a probability-only model): count metrics are
             then NaN.
 
     Returns:
         ``{metric: value}`` for :data:`METRICS` plus ``n`` (rows) and ``base_rate`` (share with y >= 1).
     """
-    y = rows["y"].to_numpy(dtype=float)
+    y = np.asarray(rows["y"], dtype=float)
     event = (y >= 1).astype(float)
     out: dict[str, float] = {"n": float(len(rows)), "base_rate": float(event.mean()) if y.size else np.nan}
-    mean = rows["mean"].to_numpy(dtype=float)
+    mean = np.asarray(rows["mean"], dtype=float)
     if y.size and np.isfinite(mean).all():
         out["mae"] = mae(y, mean)
         out["rmse"] = rmse(y, mean)
         out["msle"] = msle(y, mean)
-        out["crps"] = float(rows["crps"].to_numpy(dtype=float).mean())
-        out["coverage80"] = coverage(y, rows["q10"].to_numpy(), rows["q90"].to_numpy())
+        out["crps"] = float(np.asarray(rows["crps"], dtype=float).mean())
+        out["coverage80"] = coverage(y, np.asarray(rows["q10"]), np.asarray(rows["q90"]))
     else:
         out.update({m: float("nan") for m in COUNT_METRICS})
-    p = rows["p_any"].to_numpy(dtype=float)
+    p = np.asarray(rows["p_any"], dtype=float)
     out["brier"] = brier(event, p)
     out["log_loss"] = log_loss(event, p)
     out["auroc"] = auroc(event, p)

@@ -210,12 +210,19 @@ def post_occupation_flags(predictions: pd.DataFrame, catalog: pd.DataFrame) -> n
     return lookup.reindex(keys).fillna(False).to_numpy(dtype=bool)
 
 
-def _slices(group: pd.DataFrame) -> Iterable[tuple[dict[str, str], pd.DataFrame]]:
+_VALUE_COLUMNS = ("y", "mean", "q10", "q90", "crps", "p_any")
+
+
+def _slices(group: pd.DataFrame) -> Iterable[tuple[dict[str, str], dict[str, np.ndarray]]]:
+    """Everything pooled, then each value of one slice column at a time (as numpy arrays)."""
+    values = {c: group[c].to_numpy(dtype=float) for c in _VALUE_COLUMNS}
     pooled = {c: "all" for c in SLICE_COLUMNS}
-    yield pooled, group
+    yield pooled, values
     for column in SLICE_COLUMNS:
-        for value, sub in group.groupby(column, sort=True):
-            yield {**pooled, column: str(value)}, sub
+        labels = group[column].to_numpy(dtype=object)
+        for value in sorted(set(labels), key=lambda v: (len(str(v)), str(v))):
+            mask = labels == value
+            yield {**pooled, column: str(value)}, {c: v[mask] for c, v in values.items()}
 
 
 def score_predictions(predictions: pd.DataFrame, baselines: Sequence[str]) -> pd.DataFrame:
@@ -225,7 +232,8 @@ def score_predictions(predictions: pd.DataFrame, baselines: Sequence[str]) -> pd
     """
     records: list[dict[str, Any]] = []
     frame = predictions.assign(
-        horizon=predictions["horizon"].astype(str),
+        horizon=predictions["horizon"].astype(str).astype(object),
+        country=predictions["country"].astype(object),
         post_occupation=np.where(predictions["post_occupation"].to_numpy(dtype=bool), "yes", "no"))
     for (model, attack_type), group in frame.groupby(["model", "attack_type"], sort=False):
         for key, sub in _slices(group):
