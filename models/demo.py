@@ -208,7 +208,11 @@ def _group_name(number: int, country: str) -> str:
 
 
 def _make_episodes(rng: np.random.Generator, regions: _Regions, months: pd.PeriodIndex) -> pd.DataFrame:
-    """A few occupation episodes: clusters of neighbouring regions of one country taken together."""
+    """A few occupation episodes: clusters of neighbouring regions of one country taken together.
+
+    The first cluster ends one to two years before the last month, so the data end with regions in
+    their post-occupation phase.
+    """
     n_months = len(months)
     n_regions = len(regions.region_id)
     target = max(1, n_regions // 6)
@@ -226,6 +230,9 @@ def _make_episodes(rng: np.random.Generator, regions: _Regions, months: pd.Perio
         chosen = rng.choice(members, size=size, replace=False)
         first = min(36, n_months // 4)
         last = max(first + 1, n_months - 36)
+        if not rows:  # the first cluster ends shortly before the data do: a freshly liberated area
+            first = max(first, n_months - 44)
+            last = max(first + 1, n_months - 28)
         start = int(rng.integers(first, last))
         for i in sorted(int(k) for k in chosen):
             begin = min(start + int(rng.integers(0, 3)), n_months - 2)

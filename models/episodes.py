@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path
 from typing import Final
 
@@ -27,6 +26,8 @@ import pycountry
 from models.regions import COUNTRY_OVERRIDES, country_iso3, region_id, slug
 
 CATALOG_VERSION: Final = "1.1"
+SHIPPED_CATALOG: Final = Path(__file__).resolve().parent / "data" / "episodes.csv"
+"""The catalog shipped with threatcast (package data next to this module)."""
 CATALOG_COLUMNS: Final[tuple[str, ...]] = (
     "episode_id", "country", "admin1", "start_month", "end_month", "groups", "note", "source",
 )
@@ -63,8 +64,7 @@ def load_catalog(path: str | Path | None = None) -> pd.DataFrame:
             unknown countries, empty or duplicate ids, or an end before the start.
     """
     if path is None:
-        with resources.files("models").joinpath("data/episodes.csv").open("r", encoding="utf-8") as fh:
-            raw = pd.read_csv(fh, dtype=str, keep_default_na=False)
+        raw = pd.read_csv(SHIPPED_CATALOG, dtype=str, keep_default_na=False)
     else:
         file = Path(path)
         if not file.is_file():
