@@ -173,9 +173,9 @@ def score_rows(rows: Mapping[str, np.ndarray] | pd.DataFrame) -> dict[str, float
     """Every metric of a set of scored forecast rows.
 
     Args:
-        rows: arrays (or frame columns) ``y`` (observed count), ``mean``, ``q10``, ``q90``, ``crps`` (per-row CRPS) and
-            ``p_any``. Count columns may be all NaN (a probability-only model): count metrics are
-            then NaN.
+        rows: arrays (or frame columns) ``y`` (observed count), ``mean``, ``q10``, ``q90``,
+            ``crps`` (per-row CRPS) and ``p_any``. Count columns may be all NaN (a probability-only
+            model): count metrics are then NaN.
 
     Returns:
         ``{metric: value}`` for :data:`METRICS` plus ``n`` (rows) and ``base_rate`` (share with y >= 1).

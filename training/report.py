@@ -1,0 +1,171 @@
+"""The written outcome of a backtest: scores (CSV, JSON), a Markdown report and PNG plots.
+
+``write_report`` produces in one directory:
+
+* ``scores.csv`` -- the long scores frame (model, attack type, slice, metric, value, skill);
+* ``scores.json`` -- headline, timings, origins, selection choice and the same scores as records;
+* ``report.md`` -- headline table, skill by horizon / attack type / country / post-occupation window,
+  where the models lose to the best baseline, the selection table and the plots;
+* ``skill_by_horizon.png``, ``reliability.png``, ``fan_charts.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from models.panel import Panel
+from models.taxonomy import ALL
+from training import plots
+from training.backtest import CLASSIFIER, BacktestResult
+from training.selection import SELECTED
+
+HEADLINE_COLUMNS = ("crps", "crps_skill", "brier", "brier_skill", "auroc", "coverage80", "mae", "ece")
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "-"
+        return f"{value:.3f}"
+    return str(value)
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A pipe table of ``frame`` (index dropped; floats to three decimals, NaN as ``-``)."""
+    head = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
+    body = ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([head, rule, *body])
+
+
+def _pooled(scores: pd.DataFrame, keep: str | None = None) -> pd.DataFrame:
+    out = scores
+    for column in ("horizon", "country", "post_occupation"):
+        out = out[out[column] != "all"] if column == keep else out[out[column] == "all"]
+    return out
+
+
+def skill_table(scores: pd.DataFrame, metric: str, by: str, models: Sequence[str]) -> pd.DataFrame:
+    """Skill of ``metric`` by one slice (``horizon``, ``attack_type``, ``country``, ``post_occupation``).
+
+    Rows are the slice values, columns the models (attack type ``all`` unless ``by`` is attack type).
+    """
+    if by == "attack_type":
+        rows = _pooled(scores)
+    else:
+        rows = _pooled(scores, by)
+        rows = rows[rows["attack_type"] == ALL]
+    rows = rows[(rows["metric"] == metric) & rows["model"].isin(list(models))]
+    table = rows.pivot_table(index=by, columns="model", values="skill", aggfunc="first", observed=True)
+    table = table.reindex(columns=[m for m in models if m in table.columns])
+    if by == "horizon":
+        table = table.loc[sorted(table.index, key=int)]
+    return table.reset_index()
+
+
+def losses(scores: pd.DataFrame, model: str, metric: str = "crps") -> pd.DataFrame:
+    """Slices where ``model`` scores worse than the best baseline on ``metric`` (skill < 0)."""
+    rows = scores[(scores["model"] == model) & (scores["metric"] == metric) & (scores["skill"] < 0)]
+    cols = ["attack_type", "horizon", "country", "post_occupation", "value", "skill"]
+    return rows[cols].sort_values("skill").reset_index(drop=True)
+
+
+def _headline_table(headline: Mapping[str, Any]) -> pd.DataFrame:
+    records = []
+    for model, entry in headline.items():
+        if model == "best_baseline":
+            continue
+        records.append({"model": model, **{c: entry.get(c, float("nan")) for c in HEADLINE_COLUMNS}})
+    return pd.DataFrame.from_records(records, columns=["model", *HEADLINE_COLUMNS])
+
+
+def _choice_table(choice: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(
+        [{"attack_type": t, "count_model": e["count_model"], "p_any": e["p_any"]} for t, e in choice.items()],
+        columns=["attack_type", "count_model", "p_any"])
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def summary(result: BacktestResult, choice: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """JSON-ready summary: origins, horizon, models, baselines, headline, timings, executor, choice."""
+    return _json_safe({
+        "origins": result.origins, "horizon": result.horizon, "models": result.models,
+        "baselines": result.baselines, "headline": result.headline,
+        "timings": {k: round(float(v), 3) for k, v in result.timings.items()},
+        "executor": result.executor,
+        "choice": {t: {"count_model": e["count_model"], "p_any": e["p_any"]} for t, e in choice.items()}
+        if choice else None,
+    })
+
+
+def write_report(result: BacktestResult, panel: Panel, out_dir: str | Path,
+                 choice: Mapping[str, Mapping[str, Any]] | None = None,
+                 title: str = "threatcast backtest") -> dict[str, Path]:
+    """Write scores, the Markdown report and the plots to ``out_dir`` (created if needed).
+
+    Returns:
+        Name -> path of every file written.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {}
+    paths["scores.csv"] = out / "scores.csv"
+    result.scores.to_csv(paths["scores.csv"], index=False)
+    info = summary(result, choice)
+    records = [_json_safe(r) for r in result.scores.to_dict(orient="records")]
+    paths["scores.json"] = out / "scores.json"
+    paths["scores.json"].write_text(json.dumps({**info, "scores": records}, indent=1), encoding="utf-8")
+    if choice:
+        paths["choice.json"] = out / "choice.json"
+        paths["choice.json"].write_text(json.dumps(_json_safe(dict(choice)), indent=1), encoding="utf-8")
+
+    models = result.models
+    count_models = [m for m in models if m != CLASSIFIER]
+    fitted = [m for m in models if m not in result.baselines]
+    served = SELECTED if SELECTED in models else (fitted[0] if fitted else models[0])
+    paths["skill_by_horizon.png"] = plots.skill_by_horizon(result.scores, fitted,
+                                                           out / "skill_by_horizon.png")
+    best = result.headline.get("best_baseline", {}).get("brier")
+    shown = list(dict.fromkeys([*fitted, *([best] if best else [])]))
+    paths["reliability.png"] = plots.reliability_diagram(result.predictions, shown, out / "reliability.png")
+    paths["fan_charts.png"] = plots.fan_charts(panel, result.predictions, served, out / "fan_charts.png")
+
+    lines = [f"# {title}", "",
+             f"Rolling origin, expanding window: {len(result.origins)} origins "
+             f"({result.origins[0]} .. {result.origins[-1]}), horizons 1-{result.horizon}, "
+             f"data to {panel.cutoff}. Baselines: {', '.join(result.baselines) or 'none'}. "
+             f"Skill = 1 - score / best baseline score (AUROC: share of the gap to 1 closed).", "",
+             f"Run time {result.timings.get('total', float('nan')):.1f} s on {result.executor}.", "",
+             "## Headline: all attacks, region level, every origin and horizon", "",
+             markdown_table(_headline_table(result.headline)), ""]
+    for by in ("horizon", "attack_type", "country", "post_occupation"):
+        for metric in ("crps", "brier"):
+            table = skill_table(result.scores, metric, by, fitted if by != "attack_type" else count_models)
+            if table.empty:
+                continue
+            lines += [f"## {metric.upper()} skill by {by.replace('_', ' ')}", "", markdown_table(table), ""]
+    lost = losses(result.scores, served)
+    lines += [f"## Where `{served}` loses to the best baseline (CRPS skill < 0)", ""]
+    lines += [markdown_table(lost.head(40)) if len(lost) else "Nowhere.", ""]
+    if choice:
+        lines += ["## Served selection (from the whole backtest)", "", markdown_table(_choice_table(choice)), ""]
+    lines += ["## Plots", "", "![skill by horizon](skill_by_horizon.png)", "",
+              "![reliability](reliability.png)", "", "![fan charts](fan_charts.png)", ""]
+    paths["report.md"] = out / "report.md"
+    paths["report.md"].write_text("\n".join(lines), encoding="utf-8")
+    return paths
