@@ -163,7 +163,8 @@ def write_report(result: BacktestResult, panel: Panel, out_dir: str | Path,
     lines += [f"## Where `{served}` loses to the best baseline (CRPS skill < 0)", ""]
     lines += [markdown_table(lost.head(40)) if len(lost) else "Nowhere.", ""]
     if choice:
-        lines += ["## Served selection (from the whole backtest)", "", markdown_table(_choice_table(choice)), ""]
+        lines += ["## Served selection (from the whole backtest)", "",
+                  markdown_table(_choice_table(choice)), ""]
     lines += ["## Plots", "", "![skill by horizon](skill_by_horizon.png)", "",
               "![reliability](reliability.png)", "", "![fan charts](fan_charts.png)", ""]
     paths["report.md"] = out / "report.md"
