@@ -101,10 +101,10 @@ def fan_charts(panel: Panel, predictions: pd.DataFrame, model: str, path: Path, 
         ax = fig.add_subplot(nrows, cols, i + 1)
         series = wide.loc[region]
         past = series[(series.index > origin - history) & (series.index <= origin)]
-        ax.plot([p.to_timestamp() for p in past.index], past.to_numpy(), color="black", lw=1.2,
+        ax.plot(np.asarray([p.to_timestamp() for p in past.index]), past.to_numpy(), color="black", lw=1.2,
                 label="observed")
         fan = rows[(rows["region_id"] == region) & (rows["origin"] == str(origin))].sort_values("horizon")
-        when = [pd.Period(t, freq="M").to_timestamp() for t in fan["target_month"]]
+        when = np.asarray([pd.Period(t, freq="M").to_timestamp() for t in fan["target_month"]])
         ax.fill_between(when, fan["q10"].to_numpy(), fan["q90"].to_numpy(), alpha=0.3, label="q10-q90")
         ax.plot(when, fan["q50"].to_numpy(), ls="--", label="median")
         ax.plot(when, fan["y"].to_numpy(), color="black", marker=".", lw=0)

@@ -141,7 +141,7 @@ def write_report(result: BacktestResult, panel: Panel, out_dir: str | Path,
     paths["skill_by_horizon.png"] = plots.skill_by_horizon(result.scores, fitted,
                                                            out / "skill_by_horizon.png")
     best = result.headline.get("best_baseline", {}).get("brier")
-    shown = list(dict.fromkeys([*fitted, *([best] if best else [])]))
+    shown = list(dict.fromkeys([*fitted, *([str(best)] if best else [])]))
     paths["reliability.png"] = plots.reliability_diagram(result.predictions, shown, out / "reliability.png")
     paths["fan_charts.png"] = plots.fan_charts(panel, result.predictions, served, out / "fan_charts.png")
 
