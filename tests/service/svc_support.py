@@ -1,0 +1,105 @@
+"""Service test support: a small real panel, a real bundle and a real registered MLflow model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+from mlflow import MlflowClient
+
+from models.bundle import ForecastBundle
+from models.episodes import load_catalog
+from models.estimators.baselines import Mean12Poisson
+from models.panel import build_panel
+from models.pyfunc import BUNDLE_ARTIFACT, BundleModel, save_bundle
+from models.schema import conform_events
+from service.settings import Settings
+
+API_KEY = "test-admin-key"
+CUTOFF = "2023-12"
+
+
+def make_events() -> pd.DataFrame:
+    """36 months (2021-01..2023-12) of events in three regions with known counts.
+
+    MLI.tombouctou: 1 armed assault every month, plus 2 bombings a month in 2023.
+    MLI.gao: 1 kidnapping in every even month.
+    BFA.sahel: a single armed clash in 2021-01 (then nothing).
+    """
+    rows = []
+    for month in pd.period_range("2021-01", CUTOFF, freq="M"):
+        day = month.start_time + pd.Timedelta(days=9)
+        rows.append(("MLI", "Tombouctou", day, "armed_assault", 16.77, -3.0, 1))
+        if month.year == 2023:
+            rows += [("MLI", "Tombouctou", day, "bombing", 16.77, -3.0, 2)] * 2
+        if month.month % 2 == 0:
+            rows.append(("MLI", "Gao", day, "kidnapping", 16.27, -0.04, 0))
+    rows.append(("BFA", "Sahel", pd.Timestamp("2021-01-05"), "armed_clash", 14.0, -0.5, 3))
+    frame = pd.DataFrame(rows, columns=["country", "admin1", "date", "attack_type", "latitude",
+                                        "longitude", "fatalities"])
+    frame["event_id"] = [f"test:{i}" for i in range(len(frame))]
+    frame["source"] = "test"
+    frame["date_precision"] = "day"
+    frame["region_id"] = [f"{c}.{a.lower()}" for c, a in zip(frame["country"], frame["admin1"], strict=True)]
+    frame["perpetrator"] = ""
+    frame["target"] = ""
+    frame["suicide"] = False
+    return conform_events(frame)
+
+
+def make_bundle(version_note: str = "v1", cutoff: str = CUTOFF) -> ForecastBundle:
+    """A fitted Mean12Poisson bundle on :func:`make_events` truncated at ``cutoff``."""
+    panel = build_panel(make_events(), cutoff=cutoff)
+    forecaster = Mean12Poisson().fit(panel)
+    return ForecastBundle(
+        forecaster=forecaster, state=panel, catalog=load_catalog(), horizon=6,
+        provenance={"model_name": "threatcast", "trained_at": "2024-01-05T10:00:00+00:00",
+                    "data_fingerprint": f"sha256:test-{version_note}", "served_model": "mean12_poisson",
+                    "taxonomy_version": "1.0", "catalog_version": "1.1",
+                    "backtest": {"crps_all_h1": 0.42, "skill_vs_mean12": 0.0}})
+
+
+@dataclass(frozen=True)
+class Store:
+    """A temporary MLflow store with a registered model."""
+
+    tracking_uri: str
+    artifacts: Path
+    workdir: Path
+
+    def register(self, bundle: ForecastBundle, alias: str | None = "champion",
+                 name: str = "threatcast") -> str:
+        """Log ``bundle`` as a pyfunc model, register it and point ``alias`` at it; return the version."""
+        mlflow.set_tracking_uri(self.tracking_uri)
+        mlflow.set_registry_uri(self.tracking_uri)
+        client = MlflowClient(self.tracking_uri)
+        exp = client.get_experiment_by_name("service-tests")
+        exp_id = exp.experiment_id if exp else client.create_experiment(
+            "service-tests", artifact_location=self.artifacts.as_uri())
+        folder = self.workdir / f"bundle-{len(list(self.workdir.glob('bundle-*')))}"
+        path = save_bundle(bundle, folder)
+        with mlflow.start_run(experiment_id=exp_id):
+            info = mlflow.pyfunc.log_model(name="model", python_model=BundleModel(),
+                                           artifacts={BUNDLE_ARTIFACT: str(path)},
+                                           registered_model_name=name, pip_requirements=["threatcast"])
+        version = str(info.registered_model_version)
+        if alias:
+            client.set_registered_model_alias(name, alias, version)
+        return version
+
+    def settings(self, **overrides: object) -> Settings:
+        """Service settings pointing at this store."""
+        values: dict[str, object] = {"model_uri": "models:/threatcast@champion",
+                                     "tracking_uri": self.tracking_uri, "admin_api_keys": (API_KEY,)}
+        values.update(overrides)
+        return Settings(**values)  # type: ignore[arg-type]
+
+
+def new_store(root: Path) -> Store:
+    """An empty store under ``root``."""
+    (root / "artifacts").mkdir(parents=True)
+    (root / "work").mkdir()
+    return Store(tracking_uri=f"sqlite:///{root / 'mlflow.db'}", artifacts=root / "artifacts",
+                 workdir=root / "work")
