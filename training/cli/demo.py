@@ -52,8 +52,8 @@ def demo_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as one JSON object.")] = False,
 ) -> None:
     """Run the main job on SYNTHETIC demo data: generate, ingest, build the panel, summarise."""
-    err = Console(stderr=True)
-    console = Console(stderr=as_json)
+    err = Console(stderr=True, soft_wrap=True)
+    console = Console(stderr=as_json, soft_wrap=True)
     if not as_json:
         console.print(f"[bold yellow]{BANNER}[/bold yellow]")
     ctx = DemoContext(data_dir=data_dir, seed=seed, serve=not no_serve,

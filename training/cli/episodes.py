@@ -85,7 +85,7 @@ def episodes_command(
     )] = None,
 ) -> None:
     """List the occupation-episode catalog, or detect candidate episodes in event data."""
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)
     try:
         catalog = load_catalog(catalog_file)
     except CatalogError as exc:
