@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,18 +11,15 @@ from svc_support import Store, make_bundle, new_store
 from service.app import create_app
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
-    """A store with version 1 registered as the champion (shared by a module's tests)."""
+    """A store with version 1 of ``threatcast`` as the champion, shared by every service test.
+
+    Tests that register more versions use registered-model names of their own.
+    """
     s = new_store(tmp_path_factory.mktemp("mlflow"))
     s.register(make_bundle())
     return s
-
-
-@pytest.fixture
-def fresh_store(tmp_path: Path) -> Store:
-    """An empty store of one test's own."""
-    return new_store(tmp_path / "mlflow")
 
 
 @pytest.fixture(scope="module")
