@@ -58,6 +58,7 @@ def test_demo_json_summary_holds_the_figures(demo_run: tuple[Path, dict[str, obj
 def test_demo_writes_the_synthetic_data_and_ingest_outputs(demo_run: tuple[Path, dict[str, object]]) -> None:
     data_dir, summary = demo_run
     raw = pd.read_parquet(data_dir / "synthetic" / "events.parquet")
+    assert (data_dir / "synthetic" / "README.txt").read_text(encoding="utf-8").startswith("SYNTHETIC")
     assert raw["event_id"].str.startswith("demo:").all()
     events = load_events(data_dir)  # the canonical events a later `train --data-dir` reads
     assert len(events) == summary["events"]
