@@ -65,7 +65,8 @@ def _detect(files: list[Path], fmt: str, max_open_months: int) -> pd.DataFrame:
 
 def episodes_command(
     extra_files: Annotated[list[Path] | None, typer.Argument(
-        help="More event files for --detect (after --events FILE).", show_default=False)] = None,
+        help="More event files for --detect (after --events FILE).", show_default=False, metavar="FILE...",
+    )] = None,
     catalog_file: Annotated[Path | None, typer.Option(
         "--catalog", help="A user catalog CSV (schema in docs/episodes.md); default: the shipped one.",
     )] = None,
