@@ -14,9 +14,18 @@ from pathlib import Path
 from typing import Any, Final, NamedTuple
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
-from models.schema import REJECT_COLUMNS, conform_events, empty_events, empty_rejects, validate_events
-from training.sources import SourceResult, convert_table, read_source
+from models.schema import (
+    EVENT_COLUMNS,
+    REJECT_COLUMNS,
+    conform_events,
+    empty_events,
+    empty_rejects,
+    validate_events,
+)
+from training.sources import SourceResult, accepted_ids, convert_table, read_source
 
 EVENTS_FILE: Final = "events.parquet"
 REJECTS_FILE: Final = "rejected.csv"
@@ -109,8 +118,7 @@ def ingest(paths: Input | Sequence[Input], fmt: str = "auto",
             part = read_source(item, fmt, perpetrator_filter, seen)
         parts.append(part)
         if len(part.events):
-            where = pd.Series(part.source_file + " row " + part.accepted_rows.astype(str).astype(object),
-                              index=part.events["event_id"].to_numpy())
+            where = accepted_ids(part.source_file, part.events, part.accepted_rows)
             seen = where if seen is None else pd.concat([seen, where])
     frames = [p.events for p in parts if len(p.events)]
     events = pd.concat(frames, ignore_index=True) if frames else empty_events()
@@ -128,7 +136,7 @@ def write_ingest(result: IngestResult, data_dir: str | Path) -> IngestOutputs:
     folder.mkdir(parents=True, exist_ok=True)
     outputs = IngestOutputs(folder / EVENTS_FILE, folder / REJECTS_FILE, folder / SUMMARY_FILE)
     result.events.to_parquet(outputs.events, index=False)
-    result.rejects.to_csv(outputs.rejects, index=False)
+    pa_csv.write_csv(pa.Table.from_pandas(result.rejects, preserve_index=False), outputs.rejects)
     outputs.summary.write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n",
                                encoding="utf-8")
     return outputs
@@ -144,4 +152,8 @@ def load_events(data_dir: str | Path) -> pd.DataFrame:
     path = Path(data_dir) / EVENTS_FILE
     if not path.is_file():
         raise FileNotFoundError(f"no ingested events at {path}; run `threatcast ingest` first")
-    return validate_events(conform_events(pd.read_parquet(path)))
+    frame = pd.read_parquet(path)
+    if list(frame.columns) != list(EVENT_COLUMNS):
+        frame = conform_events(frame)
+    frame["date"] = frame["date"].astype("datetime64[ns]")
+    return validate_events(frame)

@@ -17,15 +17,16 @@ import pandas as pd
 
 from training.sources import acled, canonical, gtd, ucdp
 from training.sources.errors import SourceFormatError
-from training.sources.files import read_table
+from training.sources.files import iter_tables, read_header
 from training.sources.formats import FORMAT_CHOICES, FORMATS, detect_format, resolve_format
-from training.sources.triage import Triage
+from training.sources.triage import Triage, TriageResult
 
 __all__ = [
     "FORMATS",
     "FORMAT_CHOICES",
     "SourceFormatError",
     "SourceResult",
+    "accepted_ids",
     "convert_table",
     "detect_format",
     "read_source",
@@ -62,6 +63,20 @@ class SourceResult:
     accepted_rows: np.ndarray
 
 
+def _convert(raw: pd.DataFrame, spec_name: str, source_file: str, perpetrator_filter: bool,
+             seen: pd.Series | None, row_offset: int) -> tuple[TriageResult, int]:
+    table = raw.reset_index(drop=True)
+    triage = Triage(table, source_file, row_offset)
+    candidates = CONVERTERS[spec_name](table, triage, perpetrator_filter)
+    return triage.finish(candidates, seen), len(table)
+
+
+def accepted_ids(source_file: str, events: pd.DataFrame, rows: np.ndarray) -> pd.Series:
+    """Where each accepted id came from (``file row N``), indexed by id: the ``seen`` of later reads."""
+    where = source_file + " row " + rows.astype(str).astype(object)
+    return pd.Series(where, index=events["event_id"].to_numpy(), dtype=object)
+
+
 def convert_table(raw: pd.DataFrame, fmt: str = "auto", source_file: str = "<frame>",
                   perpetrator_filter: bool = True, seen: pd.Series | None = None) -> SourceResult:
     """Convert an already-read raw table.
@@ -78,22 +93,43 @@ def convert_table(raw: pd.DataFrame, fmt: str = "auto", source_file: str = "<fra
         SourceFormatError: when the format is unknown or required columns are missing.
     """
     spec = resolve_format(raw.columns, fmt, source_file)
-    table = raw.reset_index(drop=True)
-    triage = Triage(table, source_file)
-    candidates = CONVERTERS[spec.name](table, triage, perpetrator_filter)
-    outcome = triage.finish(candidates, seen)
-    return SourceResult(source_file, spec.name, len(table), outcome.events, outcome.rejects, outcome.rows)
+    outcome, rows = _convert(raw, spec.name, source_file, perpetrator_filter, seen, 0)
+    return SourceResult(source_file, spec.name, rows, outcome.events, outcome.rejects, outcome.rows)
 
 
 def read_source(path: str | Path, fmt: str = "auto", perpetrator_filter: bool = True,
                 seen: pd.Series | None = None) -> SourceResult:
     """Read one event file (CSV, compressed CSV, Parquet or Excel) and convert it.
 
-    The header is checked before the rows are read, so a wrong file fails fast.
+    The header is checked before any row is read, so a wrong file fails fast; a CSV file is then
+    converted chunk by chunk (see :data:`training.sources.files.CHUNK_ROWS`), each chunk's accepted
+    ids joining ``seen`` so that duplicates across chunks are caught like duplicates across files.
 
     Raises:
         SourceFormatError: when the file cannot be read, is not a known format, or lacks columns.
     """
     name = str(path)
-    resolve_format(read_table(path, header_only=True).columns, fmt, name)
-    return convert_table(read_table(path), fmt, name, perpetrator_filter, seen)
+    spec = resolve_format(read_header(path), fmt, name)
+    events: list[pd.DataFrame] = []
+    rejects: list[pd.DataFrame] = []
+    rows: list[np.ndarray] = []
+    known = seen
+    total = 0
+    for chunk in iter_tables(path):
+        outcome, n = _convert(chunk, spec.name, name, perpetrator_filter, known, total)
+        del chunk
+        total += n
+        events.append(outcome.events)
+        rejects.append(outcome.rejects)
+        rows.append(outcome.rows)
+        if len(outcome.events):
+            fresh = accepted_ids(name, outcome.events, outcome.rows)
+            known = fresh if known is None else pd.concat([known, fresh])
+    kept = [e for e in events if len(e)] or events[:1]
+    dropped = [r for r in rejects if len(r)] or rejects[:1]
+    return SourceResult(
+        source_file=name, format=spec.name, rows_read=total,
+        events=pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0],
+        rejects=pd.concat(dropped, ignore_index=True) if len(dropped) > 1 else dropped[0],
+        accepted_rows=np.concatenate(rows) if rows else np.zeros(0, dtype="int64"),
+    )

@@ -86,19 +86,19 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
     lat, lon = fields.coordinates(triage, col("latitude"), col("longitude"), n)
     deaths = fields.fatalities(triage, col("fatalities"), n, "fatalities")
 
-    precision = fields.text(col("time_precision"), n).map(PRECISION).fillna("day").astype(object)
-    actor1 = fields.text(col("actor1"), n).astype(object)
-    actor2 = fields.text(col("actor2"), n).astype(object)
+    precision = fields.text(col("time_precision"), n).map(PRECISION).fillna("day").astype("str")
+    actor1 = fields.text(col("actor1"), n)
+    actor2 = fields.text(col("actor2"), n)
     swap = clash & ~first_armed & second_armed
     perpetrator = actor1.where(~swap, actor2)
     target = actor2.where(~swap, actor1)
     return pd.DataFrame({
-        "event_id": ("acled:" + ids).astype(object),
+        "event_id": ("acled:" + ids),
         "source": "acled",
         "date": fields.month_start(parsed, precision),
         "date_precision": precision,
         "country": iso3,
-        "admin1": admin1.astype(object),
+        "admin1": admin1,
         "region_id": region,
         "latitude": lat,
         "longitude": lon,

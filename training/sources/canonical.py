@@ -63,18 +63,18 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
                   quoted(flag, "suicide ", " is not true or false"))
     source = fields.text(col("source"), n)
     return pd.DataFrame({
-        "event_id": ids.astype(object),
-        "source": source.where(source != "", "canonical").astype(object),
+        "event_id": ids,
+        "source": source.where(source != "", "canonical"),
         "date": parsed,
-        "date_precision": precision.astype(object),
+        "date_precision": precision,
         "country": iso3,
-        "admin1": admin1.astype(object),
+        "admin1": admin1,
         "region_id": region,
         "latitude": lat,
         "longitude": lon,
-        "attack_type": attack.astype(object),
-        "perpetrator": fields.text(col("perpetrator"), n).astype(object),
-        "target": fields.text(col("target"), n).astype(object),
+        "attack_type": attack,
+        "perpetrator": fields.text(col("perpetrator"), n),
+        "target": fields.text(col("target"), n),
         "fatalities": deaths,
         "suicide": flag.isin(TRUE_TEXT).to_numpy(dtype=bool) if n else np.zeros(0, dtype=bool),
     })

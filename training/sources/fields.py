@@ -72,8 +72,8 @@ def dates(values: pd.Series) -> pd.Series:
 def by_value(values: pd.Series, func: Callable[[str], str | None]) -> pd.Series:
     """Apply ``func`` once per distinct value and broadcast (``""`` where it returns ``None``)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    mapped = np.array([func(str(u)) or "" for u in uniques], dtype=object)
-    return pd.Series(mapped[codes] if len(codes) else np.array([], dtype=object), dtype=object)
+    mapped = pd.array([func(str(u)) or "" for u in uniques], dtype="str")
+    return pd.Series(mapped.take(codes))
 
 
 def check_date(triage: Triage, parsed: pd.Series, raw: pd.Series, name: str) -> None:
@@ -100,7 +100,7 @@ def check_country(triage: Triage, iso3: pd.Series, names: pd.Series, name: str) 
 
 def region_ids(iso3: pd.Series, admin1: pd.Series) -> pd.Series:
     """``ISO3.slug(admin1)`` per row (``""`` where either part is empty or slugs to nothing)."""
-    keys = iso3.astype(object) + "\x1f" + admin1.astype(object)
+    keys = iso3.astype("str") + "\x1f" + admin1.astype("str")
 
     def build(key: str) -> str:
         code, name = key.split("\x1f", 1)

@@ -1,22 +1,34 @@
 """Reading event files as raw tables: CSV (optionally compressed), Parquet and Excel workbooks.
 
 CSV and Excel cells are read as text exactly as written (an empty cell is ``""``), so rejected rows
-can be reported verbatim; Parquet keeps its stored types. CSV is decoded as UTF-8 and, failing that,
-as Latin-1 (GTD's CSV exports use it).
+can be reported verbatim; Parquet keeps its stored types. CSV is streamed by Arrow's multi-threaded
+reader in chunks of rows, so a large file never sits in memory whole; it is decoded as UTF-8 or, when
+it is not valid UTF-8, as Latin-1 (GTD's CSV exports use Latin-1). Repeated header names get
+``.1``, ``.2`` suffixes, as pandas does.
 """
 
 from __future__ import annotations
 
+import codecs
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from training.sources.errors import SourceFormatError
 
 PARQUET_SUFFIXES: Final = (".parquet", ".pq")
 EXCEL_SUFFIXES: Final = (".xlsx", ".xlsm")
+CHUNK_ROWS: Final = 200_000
+"""Rows converted at a time when streaming a CSV file."""
+
+_TEXT: Final = pd.StringDtype(storage="pyarrow", na_value=np.nan)
+_BLOCK: Final = 1 << 24
 
 
 def _kind(path: Path) -> str:
@@ -28,18 +40,71 @@ def _kind(path: Path) -> str:
     return "csv"
 
 
-def _read_csv(path: Path, nrows: int | None) -> pd.DataFrame:
-    for encoding in ("utf-8-sig", "latin-1"):
+def _encoding(path: Path) -> str:
+    """``utf8`` when the (decompressed) bytes are valid UTF-8, else ``latin1``."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with pa.input_stream(str(path), compression="detect") as stream:
         try:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
-                               encoding=encoding, nrows=nrows, low_memory=False)
+            while block := stream.read(_BLOCK):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            continue
-    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+            return "latin1"
+    return "utf8"
 
 
-def read_table(path: str | Path, header_only: bool = False) -> pd.DataFrame:
-    """Read one event file into a raw table (no rows when ``header_only``).
+def _unique_names(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        count = seen.get(name, 0)
+        out.append(name if count == 0 else f"{name}.{count}")
+        seen[name] = count + 1
+    return out
+
+
+def _csv_header(path: Path, encoding: str) -> list[str]:
+    options = pa_csv.ReadOptions(encoding=encoding, block_size=_BLOCK)
+    with pa_csv.open_csv(str(path), read_options=options) as reader:
+        return [str(n) for n in reader.schema.names]
+
+
+def _batches_to_frame(batches: list[pa.RecordBatch], names: list[str]) -> pd.DataFrame:
+    table = pa.Table.from_batches(batches).rename_columns(names)
+    return table.to_pandas(types_mapper={pa.large_string(): _TEXT}.get)
+
+
+def _iter_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    encoding = _encoding(path)
+    header = _csv_header(path, encoding)
+    names = _unique_names(header)
+    convert = pa_csv.ConvertOptions(column_types=dict.fromkeys(header, pa.large_string()))
+    options = pa_csv.ReadOptions(encoding=encoding, block_size=_BLOCK)
+    with pa_csv.open_csv(str(path), read_options=options, convert_options=convert) as reader:
+        pending: list[pa.RecordBatch] = []
+        rows, chunks = 0, 0
+        for batch in reader:
+            pending.append(batch)
+            rows += batch.num_rows
+            if rows >= chunk_rows:
+                yield _batches_to_frame(pending, names)
+                pending, rows, chunks = [], 0, chunks + 1
+        if pending:
+            yield _batches_to_frame(pending, names)
+        elif chunks == 0:
+            yield pd.DataFrame({n: pd.Series([], dtype=_TEXT) for n in names})
+
+
+def _failure(name: str, kind: str, exc: Exception) -> SourceFormatError:
+    if isinstance(exc, pd.errors.EmptyDataError) or "Empty CSV file" in str(exc):
+        return SourceFormatError(name, "the file is empty (no header row)")
+    return SourceFormatError(name, f"cannot read the file as {kind}: {exc}")
+
+
+def iter_tables(path: str | Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
+    """Yield the raw table of one event file in chunks of about ``chunk_rows`` rows (at least one).
+
+    Parquet and Excel files come as one chunk.
 
     Raises:
         SourceFormatError: when the file is missing, empty, or cannot be parsed as its kind.
@@ -51,13 +116,50 @@ def read_table(path: str | Path, header_only: bool = False) -> pd.DataFrame:
     kind = _kind(file)
     try:
         if kind == "parquet":
-            table = pd.read_parquet(file)
-            return table.iloc[:0] if header_only else table
+            yield pd.read_parquet(file)
+        elif kind == "excel":
+            yield pd.read_excel(file, dtype=str, keep_default_na=False, na_filter=False, engine="openpyxl")
+        else:
+            yield from _iter_csv(file, chunk_rows)
+    except (pa.ArrowInvalid, pd.errors.ParserError, ValueError, OSError, zipfile.BadZipFile,
+            EOFError) as exc:
+        raise _failure(name, kind, exc) from exc
+
+
+def read_header(path: str | Path) -> list[str]:
+    """Column names of one event file, without reading its rows.
+
+    Raises:
+        SourceFormatError: when the file is missing, empty, or cannot be parsed as its kind.
+    """
+    file = Path(path)
+    name = str(path)
+    if not file.is_file():
+        raise SourceFormatError(name, "no such file")
+    kind = _kind(file)
+    try:
+        if kind == "parquet":
+            return [str(c) for c in pd.read_parquet(file).columns]
         if kind == "excel":
-            return pd.read_excel(file, dtype=str, keep_default_na=False, na_filter=False,
-                                 nrows=0 if header_only else None, engine="openpyxl")
-        return _read_csv(file, 0 if header_only else None)
-    except pd.errors.EmptyDataError as exc:
-        raise SourceFormatError(name, "the file is empty (no header row)") from exc
-    except (pd.errors.ParserError, ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise SourceFormatError(name, f"cannot read the file as {kind}: {exc}") from exc
+            return [str(c) for c in pd.read_excel(file, nrows=0, engine="openpyxl").columns]
+        with pa.input_stream(str(file), compression="detect") as stream:
+            first = stream.read(_BLOCK)
+        encoding = "utf8"
+        try:
+            first.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            encoding = "utf8" if exc.start > len(first) - 4 else "latin1"
+        if not first.strip():
+            raise SourceFormatError(name, "the file is empty (no header row)")
+        return _unique_names(_csv_header(file, encoding))
+    except (pa.ArrowInvalid, pd.errors.ParserError, ValueError, OSError, zipfile.BadZipFile,
+            EOFError) as exc:
+        if isinstance(exc, SourceFormatError):
+            raise
+        raise _failure(name, kind, exc) from exc
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read one event file whole into a raw table (see :func:`iter_tables`)."""
+    chunks = list(iter_tables(path))
+    return chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)

@@ -71,18 +71,18 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
     lat, lon = fields.coordinates(triage, col("latitude"), col("longitude"), n)
     deaths = fields.fatalities(triage, col("nkill"), n, "nkill")
     return pd.DataFrame({
-        "event_id": ("gtd:" + ids).astype(object),
+        "event_id": ("gtd:" + ids),
         "source": "gtd",
         "date": parsed,
         "date_precision": precision,
         "country": iso3,
-        "admin1": admin1.astype(object),
+        "admin1": admin1,
         "region_id": region,
         "latitude": lat,
         "longitude": lon,
         "attack_type": attack.fillna("other"),
-        "perpetrator": fields.text(col("gname"), n).astype(object),
-        "target": fields.text(col("targtype1_txt"), n).astype(object),
+        "perpetrator": fields.text(col("gname"), n),
+        "target": fields.text(col("targtype1_txt"), n),
         "fatalities": deaths,
         "suicide": suicide,
     })

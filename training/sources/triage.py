@@ -8,13 +8,21 @@ against ids accepted from earlier files) and splits the rows, so that
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from models.schema import EVENT_COLUMNS, REJECT_COLUMNS, empty_rejects
+
+TEXT_COLUMNS: Final = ("event_id", "source", "date_precision", "country", "admin1", "region_id",
+                      "attack_type", "perpetrator", "target")
+"""Canonical text columns, stored with pandas' Arrow-backed ``str`` dtype."""
 
 Detail = str | Callable[[np.ndarray], "pd.Series | np.ndarray | list[str]"]
 """A fixed detail text, or a function of the rejected positions returning one text per row."""
@@ -30,10 +38,65 @@ def quoted(values: pd.Series, before: str, after: str = "") -> Callable[[np.ndar
     return build
 
 
-def raw_json(raw: pd.DataFrame, positions: np.ndarray) -> list[str]:
+_NEEDS_ESCAPE = '[\x00-\x1f"\\\\]'
+
+
+def _escaped(arrow: pa.Array) -> pa.Array:
+    """JSON string bodies: only the values holding a quote, backslash or control character change."""
+    needs = pc.match_substring_regex(arrow, _NEEDS_ESCAPE)
+    if not pc.any(needs).as_py():
+        return arrow
+    bodies = [json.dumps(v, ensure_ascii=False)[1:-1] for v in arrow.filter(needs).to_pylist()]
+    return pc.replace_with_mask(arrow, needs, pa.array(bodies, type=pa.large_string()))
+
+
+_GROUP: Final = 6
+"""Columns joined per step: bounds the intermediate strings held at once."""
+
+
+def _text_column(values: pd.Series, indices: pa.Array) -> pa.Array | None:
+    """The values at ``indices`` as a large-string Arrow array, or ``None`` when not text."""
+    if values.dtype == object or not pd.api.types.is_string_dtype(values.dtype):
+        return None
+    arrow = pa.chunked_array(pa.array(values.array)).take(indices)
+    return pc.fill_null(arrow.cast(pa.large_string()).combine_chunks(), "")
+
+
+def _json_text_columns(raw: pd.DataFrame, positions: np.ndarray) -> pd.api.extensions.ExtensionArray | None:
+    """Fast path for all-text tables: JSON objects assembled column-wise by Arrow kernels.
+
+    Returns ``None`` when a column is not text.
+    """
+    if not all(v.dtype != object and pd.api.types.is_string_dtype(v.dtype) for _, v in raw.items()):
+        return None
+    indices = pa.array(positions, type=pa.int64())
+    empty = pa.scalar("", type=pa.large_string())
+    parts: list[pa.Array] = []
+    names = list(raw.columns)
+    for start in range(0, len(names), _GROUP):
+        pieces: list[pa.Array | pa.Scalar] = []
+        for number in range(start, min(start + _GROUP, len(names))):
+            column = _text_column(raw.iloc[:, number], indices)
+            assert column is not None
+            key = json.dumps(str(names[number]), ensure_ascii=False)
+            pieces.append(pa.scalar(("{" if number == 0 else ",") + key + ':"', type=pa.large_string()))
+            pieces.append(_escaped(column))
+            pieces.append(pa.scalar('"', type=pa.large_string()))
+        parts.append(pc.binary_join_element_wise(*pieces, empty))
+        del pieces
+    parts.append(pa.array(["}"] * len(positions), type=pa.large_string()))
+    joined = pc.binary_join_element_wise(*parts, empty)
+    return pd.array(joined, dtype="str")
+
+
+def raw_json(raw: pd.DataFrame, positions: np.ndarray) -> list[str] | pd.api.extensions.ExtensionArray:
     """One JSON object per row at ``positions``, keyed by the file's original column names."""
     if len(positions) == 0:
         return []
+    if len(raw.columns):
+        fast = _json_text_columns(raw, positions)
+        if fast is not None:
+            return fast
     subset = raw.iloc[positions]
     text = subset.to_json(orient="records", lines=True, force_ascii=False, date_format="iso")
     lines = text.rstrip("\n").split("\n")
@@ -55,11 +118,13 @@ class Triage:
     Args:
         raw: the table as read, with its original column names.
         source_file: name reported in the rejects.
+        row_offset: data rows of the same file before this table (when a file is read in chunks).
     """
 
-    def __init__(self, raw: pd.DataFrame, source_file: str) -> None:
+    def __init__(self, raw: pd.DataFrame, source_file: str, row_offset: int = 0) -> None:
         self.raw = raw
         self.source_file = source_file
+        self.row_offset = row_offset
         self.n = len(raw)
         self.pending = np.ones(self.n, dtype=bool)
         self.reason = np.full(self.n, "", dtype=object)
@@ -94,7 +159,8 @@ class Triage:
         if seen is not None and len(seen):
             earlier = open_ids.isin(seen.index)
         positions = np.flatnonzero(self.pending)
-        first_row = pd.Series(positions + 1, index=open_ids.to_numpy()).groupby(level=0).first()
+        first_row = pd.Series(positions + 1 + self.row_offset,
+                              index=open_ids.to_numpy()).groupby(level=0).first()
         dup_mask = np.zeros(self.n, dtype=bool)
         dup_mask[positions[(within | earlier).to_numpy()]] = True
 
@@ -110,7 +176,10 @@ class Triage:
 
         self.reject(dup_mask, "duplicate_id", where)
         events = candidates.loc[self.pending, list(EVENT_COLUMNS)].reset_index(drop=True)
-        rows = (np.flatnonzero(self.pending) + 1).astype("int64")
+        for name in TEXT_COLUMNS:
+            if events[name].dtype == object:
+                events[name] = events[name].astype("str")
+        rows = (np.flatnonzero(self.pending) + 1 + self.row_offset).astype("int64")
         return TriageResult(events=events, rows=rows, rejects=self.rejects())
 
     def rejects(self) -> pd.DataFrame:
@@ -120,9 +189,9 @@ class Triage:
             return empty_rejects()
         frame = pd.DataFrame({
             "source_file": np.full(len(positions), self.source_file, dtype=object),
-            "row_number": (positions + 1).astype("int64"),
+            "row_number": (positions + 1 + self.row_offset).astype("int64"),
             "reason": self.reason[positions],
             "detail": self.detail[positions],
-            "raw": np.asarray(raw_json(self.raw, positions), dtype=object),
+            "raw": raw_json(self.raw, positions),
         })
         return frame[list(REJECT_COLUMNS)]

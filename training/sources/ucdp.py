@@ -62,20 +62,20 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
 
     lat, lon = fields.coordinates(triage, col("latitude"), col("longitude"), n)
     deaths = fields.fatalities(triage, col("best"), n, "best")
-    precision = fields.text(col("date_prec"), n).map(PRECISION).fillna("day").astype(object)
+    precision = fields.text(col("date_prec"), n).map(PRECISION).fillna("day").astype("str")
     return pd.DataFrame({
-        "event_id": ("ucdp:" + ids).astype(object),
+        "event_id": ("ucdp:" + ids),
         "source": "ucdp",
         "date": fields.month_start(parsed, precision),
         "date_precision": precision,
         "country": iso3,
-        "admin1": admin1.astype(object),
+        "admin1": admin1,
         "region_id": region,
         "latitude": lat,
         "longitude": lon,
         "attack_type": attack.fillna("other"),
-        "perpetrator": side_a.astype(object),
-        "target": fields.text(col("side_b"), n).astype(object),
+        "perpetrator": side_a,
+        "target": fields.text(col("side_b"), n),
         "fatalities": deaths,
         "suicide": False,
     })
