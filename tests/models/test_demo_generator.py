@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from models.demo import COUNTRY_BOXES, SHIFT_TYPES, DemoData, generate_demo, post_occupation_shift
-from models.episodes import CATALOG_COLUMNS, occupation_status, parse_catalog
+from models.episodes import CATALOG_COLUMNS, load_catalog, occupation_status, parse_catalog
 from models.schema import validate_events
 
 
@@ -149,3 +151,23 @@ def test_post_occupation_shift_on_hand_made_events() -> None:
     assert shift["during_events"] == 4 and shift["after_events"] == 3
     no_match = post_occupation_shift(events.assign(region_id="MLI.kidal"), catalog)
     assert np.isnan(no_match["during_share"]) and no_match["episodes"] == 0
+
+
+ACLED_FILE = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+              / "acled_hdx_2020_selected_to2018.csv.gz")
+
+
+@pytest.mark.realdata
+def test_post_occupation_shift_on_real_acled_mali_is_in_the_same_direction_but_smaller() -> None:
+    if not ACLED_FILE.exists():
+        pytest.skip("shared ACLED data absent")
+    ingest = pytest.importorskip("training.ingest").ingest
+    events = ingest([ACLED_FILE]).events
+    mali = events[events["country"] == "MLI"]
+    shift = post_occupation_shift(mali, load_catalog())
+    assert shift["episodes"] == 4
+    assert 100 <= shift["during_events"] <= 200
+    assert 150 <= shift["after_events"] <= 300
+    assert shift["after_share"] > shift["during_share"]
+    assert shift["after_share"] > shift["other_share"]
+    assert shift["after_share"] - shift["during_share"] < 0.15
