@@ -158,7 +158,8 @@ def demo_summary(ingested: IngestResult, panel: Panel, catalog: pd.DataFrame, se
         "events": len(events),
         "events_by_type": {str(k): int(v) for k, v in counts.items()},
         "episodes": [
-            {"episode_id": str(e), "region_id": str(r), "start_month": str(s), "end_month": str(n)}
+            {"episode_id": str(e), "region_id": str(r), "start_month": str(s),
+             "end_month": None if pd.isna(n) else str(n)}
             for e, r, s, n in zip(catalog["episode_id"], catalog["region_id"], catalog["start_month"],
                                   catalog["end_month"], strict=True)
         ],

@@ -32,7 +32,7 @@ def _print_summary(console: Console, summary: dict[str, Any], data_dir: Path,
     for column in ("episode", "region", "start", "end"):
         episodes.add_column(column)
     for ep in summary["episodes"]:
-        episodes.add_row(ep["episode_id"], ep["region_id"], ep["start_month"], ep["end_month"])
+        episodes.add_row(ep["episode_id"], ep["region_id"], ep["start_month"], ep["end_month"] or "ongoing")
     console.print(episodes)
     shift = summary["post_occupation_shift"]
     console.print(f"post-occupation shift: share of {' + '.join(shift['types'])} "
