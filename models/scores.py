@@ -182,7 +182,7 @@ def score_rows(rows: Mapping[str, np.ndarray] | pd.DataFrame) -> dict[str, float
     """
     y = np.asarray(rows["y"], dtype=float)
     event = (y >= 1).astype(float)
-    out: dict[str, float] = {"n": float(len(rows)), "base_rate": float(event.mean()) if y.size else np.nan}
+    out: dict[str, float] = {"n": float(y.size), "base_rate": float(event.mean()) if y.size else np.nan}
     mean = np.asarray(rows["mean"], dtype=float)
     if y.size and np.isfinite(mean).all():
         out["mae"] = mae(y, mean)
