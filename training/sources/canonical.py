@@ -4,7 +4,7 @@ Required: ``event_id``, ``date``, ``country`` (ISO3 or a name), ``admin1`` and `
 of :data:`models.taxonomy.ATTACK_TYPES`). Optional columns default to: ``source`` ``canonical``,
 ``date_precision`` ``day``, coordinates missing, ``perpetrator``/``target`` empty, ``fatalities`` 0,
 ``suicide`` false. ``region_id`` is always recomputed from ``country`` and ``admin1``; ``event_id``
-is kept as written. No perpetrator filter applies: canonical files are already threat events.
+is kept as written; a ``month`` or ``year`` precision date moves to the first day of its period. No perpetrator filter applies: canonical files are already threat events.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
     return pd.DataFrame({
         "event_id": ids,
         "source": source.where(source != "", "canonical"),
-        "date": parsed,
+        "date": fields.month_start(parsed, precision),
         "date_precision": precision,
         "country": iso3,
         "admin1": admin1,
