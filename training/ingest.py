@@ -26,6 +26,7 @@ from models.schema import (
     validate_events,
 )
 from training.sources import SourceResult, accepted_ids, convert_table, read_source
+from training.sources.triage import TEXT_COLUMNS
 
 EVENTS_FILE: Final = "events.parquet"
 REJECTS_FILE: Final = "rejected.csv"
@@ -55,6 +56,14 @@ class IngestOutputs(NamedTuple):
     events: Path
     rejects: Path
     summary: Path
+
+
+def _empty_events() -> pd.DataFrame:
+    """An empty canonical frame whose text columns carry the ``str`` dtype the readers produce."""
+    frame = empty_events()
+    for name in TEXT_COLUMNS:
+        frame[name] = frame[name].astype("str")
+    return frame
 
 
 def _counts(values: pd.Series) -> dict[str, int]:
@@ -121,7 +130,7 @@ def ingest(paths: Input | Sequence[Input], fmt: str = "auto",
             where = accepted_ids(part.source_file, part.events, part.accepted_rows)
             seen = where if seen is None else pd.concat([seen, where])
     frames = [p.events for p in parts if len(p.events)]
-    events = pd.concat(frames, ignore_index=True) if frames else empty_events()
+    events = pd.concat(frames, ignore_index=True) if frames else _empty_events()
     events = events.sort_values(["date", "event_id"], kind="stable").reset_index(drop=True)
     events = validate_events(events)
     reject_frames = [p.rejects for p in parts if len(p.rejects)]

@@ -24,11 +24,12 @@ from training.sources.errors import SourceFormatError
 
 PARQUET_SUFFIXES: Final = (".parquet", ".pq")
 EXCEL_SUFFIXES: Final = (".xlsx", ".xlsm")
-CHUNK_ROWS: Final = 200_000
-"""Rows converted at a time when streaming a CSV file."""
+CHUNK_ROWS = 200_000
+"""Rows converted at a time when streaming a CSV file (at least one parser block)."""
+BLOCK_BYTES = 1 << 24
+"""Bytes per Arrow CSV parser block."""
 
 _TEXT: Final = pd.StringDtype(storage="pyarrow", na_value=np.nan)
-_BLOCK: Final = 1 << 24
 
 
 def _kind(path: Path) -> str:
@@ -45,7 +46,7 @@ def _encoding(path: Path) -> str:
     decoder = codecs.getincrementaldecoder("utf-8")()
     with pa.input_stream(str(path), compression="detect") as stream:
         try:
-            while block := stream.read(_BLOCK):
+            while block := stream.read(BLOCK_BYTES):
                 decoder.decode(block)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
@@ -64,7 +65,7 @@ def _unique_names(names: list[str]) -> list[str]:
 
 
 def _csv_header(path: Path, encoding: str) -> list[str]:
-    options = pa_csv.ReadOptions(encoding=encoding, block_size=_BLOCK)
+    options = pa_csv.ReadOptions(encoding=encoding, block_size=BLOCK_BYTES)
     with pa_csv.open_csv(str(path), read_options=options) as reader:
         return [str(n) for n in reader.schema.names]
 
@@ -79,7 +80,7 @@ def _iter_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     header = _csv_header(path, encoding)
     names = _unique_names(header)
     convert = pa_csv.ConvertOptions(column_types=dict.fromkeys(header, pa.large_string()))
-    options = pa_csv.ReadOptions(encoding=encoding, block_size=_BLOCK)
+    options = pa_csv.ReadOptions(encoding=encoding, block_size=BLOCK_BYTES)
     with pa_csv.open_csv(str(path), read_options=options, convert_options=convert) as reader:
         pending: list[pa.RecordBatch] = []
         rows, chunks = 0, 0
@@ -101,8 +102,8 @@ def _failure(name: str, kind: str, exc: Exception) -> SourceFormatError:
     return SourceFormatError(name, f"cannot read the file as {kind}: {exc}")
 
 
-def iter_tables(path: str | Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.DataFrame]:
-    """Yield the raw table of one event file in chunks of about ``chunk_rows`` rows (at least one).
+def iter_tables(path: str | Path, chunk_rows: int | None = None) -> Iterator[pd.DataFrame]:
+    """Yield the raw table of one event file in chunks of about ``chunk_rows`` rows (at least one chunk).
 
     Parquet and Excel files come as one chunk.
 
@@ -120,7 +121,7 @@ def iter_tables(path: str | Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[pd.D
         elif kind == "excel":
             yield pd.read_excel(file, dtype=str, keep_default_na=False, na_filter=False, engine="openpyxl")
         else:
-            yield from _iter_csv(file, chunk_rows)
+            yield from _iter_csv(file, CHUNK_ROWS if chunk_rows is None else chunk_rows)
     except (pa.ArrowInvalid, pd.errors.ParserError, ValueError, OSError, zipfile.BadZipFile,
             EOFError) as exc:
         raise _failure(name, kind, exc) from exc
@@ -143,7 +144,7 @@ def read_header(path: str | Path) -> list[str]:
         if kind == "excel":
             return [str(c) for c in pd.read_excel(file, nrows=0, engine="openpyxl").columns]
         with pa.input_stream(str(file), compression="detect") as stream:
-            first = stream.read(_BLOCK)
+            first = stream.read(BLOCK_BYTES)
         encoding = "utf8"
         try:
             first.decode("utf-8")
