@@ -51,9 +51,10 @@ def events_frame(events: list[EventIn], cutoff: str, max_months: int) -> pd.Data
         if not (first.year, first.month) <= month <= (last.year, last.month):
             raise _invalid_event(i, "date", f"must fall in {first}..{last} (after the data cutoff "
                                             f"{cutoff}, at most {max_months} months later)")
-        derived = make_region_id(ev.country, ev.admin1) if any(ch.isalnum() for ch in ev.admin1) else None
-        if derived is None:
-            raise _invalid_event(i, "admin1", "has no letters or digits")
+        try:
+            derived = make_region_id(ev.country, ev.admin1)
+        except ValueError as exc:
+            raise _invalid_event(i, "admin1", str(exc)) from exc
         if ev.region_id is not None and ev.region_id != derived:
             raise _invalid_event(i, "region_id", f"{ev.region_id!r} does not match country and admin1 "
                                                  f"({derived!r})")
