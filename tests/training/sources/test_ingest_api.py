@@ -44,7 +44,7 @@ def test_same_file_twice_rejects_every_accepted_id_the_second_time(fixtures: Pat
     assert result.summary["accepted"] == 6
     second = result.rejects[result.rejects["reason"] == "duplicate_id"]
     assert len(second) == 8  # the in-file repeat of MLI8 in each copy, plus the 6 ids of the second copy
-    assert f"already accepted from {path} row 8" in set(second["detail"])
+    assert f"event_id 'acled:MLI8' already accepted from {path} row 8" in set(second["detail"])
 
 
 def test_in_memory_frames_and_empty_result(fixtures: Path) -> None:
