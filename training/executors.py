@@ -96,20 +96,21 @@ class DaskExecutor(Executor):
     """Tasks on a Dask cluster: at ``scheduler`` when given, else on a private local cluster.
 
     The private cluster has ``workers`` single-threaded workers (worker processes by default; threads
-    in this process with ``processes=False``, which is fast to start and suits tests).
+    in this process with ``processes=False``, which is fast to start and suits tests). Connecting to
+    a scheduler gives up after ``connect_timeout`` seconds.
     """
 
     kind = "dask"
 
     def __init__(self, scheduler: str | None = None, workers: int | None = None,
-                 processes: bool = True) -> None:
+                 processes: bool = True, connect_timeout: float = 10.0) -> None:
         from distributed import Client, LocalCluster
 
         self.scheduler = scheduler
         self._cluster: Any = None
         if scheduler:
             try:
-                self._client = Client(scheduler, timeout="10s")
+                self._client = Client(scheduler, timeout=f"{connect_timeout}s")
             except OSError as exc:
                 raise ValueError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from exc
         else:
