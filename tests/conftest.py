@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +20,24 @@ class MlflowStore:
     root: Path
 
 
+@pytest.fixture(scope="session")
+def _mlflow_template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty, fully migrated MLflow sqlite database (creating one costs seconds; copying it, nothing)."""
+    from mlflow.tracking import MlflowClient
+
+    folder = tmp_path_factory.mktemp("mlflow-template")
+    db = folder / "mlflow.db"
+    MlflowClient(tracking_uri=f"sqlite:///{db}").search_experiments()
+    return db
+
+
 @pytest.fixture
-def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[MlflowStore]:
+def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                 _mlflow_template_db: Path) -> Iterator[MlflowStore]:
     """Point MLflow at a fresh sqlite store in ``tmp_path`` for the duration of one test.
 
-    Sets ``MLFLOW_TRACKING_URI`` (and the registry URI) via ``monkeypatch`` and resets MLflow's
+    Sets ``MLFLOW_TRACKING_URI`` (and the registry URI) via ``monkeypatch``, plus
+    ``THREATCAST_DATA_DIR`` and ``THREATCAST_ARTIFACT_ROOT`` inside ``tmp_path``, and resets MLflow's
     process-wide state afterwards, so tests never share runs, experiments or registered models.
     """
     import mlflow
@@ -30,7 +45,14 @@ def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ml
     root = tmp_path / "mlflow"
     artifacts = root / "artifacts"
     artifacts.mkdir(parents=True)
-    uri = f"sqlite:///{root / 'mlflow.db'}"
+    db = root / "mlflow.db"
+    shutil.copy(_mlflow_template_db, db)
+    con = sqlite3.connect(db)
+    with con:
+        con.execute("UPDATE experiments SET artifact_location = ? WHERE experiment_id = 0",
+                    ((artifacts / "0").as_uri(),))
+    con.close()
+    uri = f"sqlite:///{db}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("MLFLOW_REGISTRY_URI", uri)
     monkeypatch.setenv("THREATCAST_ARTIFACT_ROOT", str(artifacts))

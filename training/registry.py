@@ -81,19 +81,23 @@ def decide(version: str, candidate: OriginScores, champion: OriginScores | None,
     common = sorted(set(candidate.by_origin) & set(champion.by_origin))
     mine = candidate.on(common)
     theirs = champion.on(common)
-    base = {"version": version, "forced": force, "champion_version": champion_version,
-            "origins_compared": common, "challenger_scores": mine, "champion_scores": theirs}
+
+    def made(promoted: bool, reason: str) -> Decision:
+        return Decision(version=version, alias=CHAMPION if promoted else CHALLENGER, promoted=promoted,
+                        reason=reason, forced=force, champion_version=champion_version,
+                        origins_compared=common, challenger_scores=mine, champion_scores=theirs)
+
     if force:
-        return Decision(alias=CHAMPION, promoted=True, reason="forced promotion", **base)
+        return made(True, "forced promotion")
     if not common:
-        return Decision(alias=CHALLENGER, promoted=False, reason="no backtest origin in common with the "
-                        "champion: scores are not comparable (use --force to promote anyway)", **base)
+        return made(False, "no backtest origin in common with the champion: scores are not comparable "
+                    "(use --force to promote anyway)")
     worse = [m for m in KEY_METRICS if not mine[m] <= theirs[m] + 1e-12]
     if worse:
-        detail = ", ".join(f"{m} {mine[m]:.4f} > {theirs[m]:.4f}" for m in worse)
-        return Decision(alias=CHALLENGER, promoted=False, reason=f"worse than the champion: {detail}", **base)
-    detail = ", ".join(f"{m} {mine[m]:.4f} <= {theirs[m]:.4f}" for m in KEY_METRICS)
-    return Decision(alias=CHAMPION, promoted=True, reason=f"no worse than the champion: {detail}", **base)
+        return made(False, "worse than the champion: "
+                    + ", ".join(f"{m} {mine[m]:.4f} > {theirs[m]:.4f}" for m in worse))
+    return made(True, "no worse than the champion: "
+                + ", ".join(f"{m} {mine[m]:.4f} <= {theirs[m]:.4f}" for m in KEY_METRICS))
 
 
 class Registry:

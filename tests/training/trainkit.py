@@ -29,7 +29,7 @@ def synthetic_events(seed: int = 3, months: int = 36, start: str = "2019-01") ->
                 month = first + m
                 for k in range(int(rng.poisson(rate * (1 + 0.3 * np.sin(m / 4))))):
                     rows.append({
-                        "event_id": f"demo:{iso}{r}{t}{m}{k}", "source": "demo",
+                        "event_id": f"demo:{iso}-{r}-{t}-{m}-{k}", "source": "demo",
                         "date": month.to_timestamp() + pd.Timedelta(days=int(k % 27)),
                         "date_precision": "day", "country": iso, "admin1": admin1,
                         "region_id": f"{iso}.{admin1.lower()}", "latitude": 15.0 + r,

@@ -1,0 +1,471 @@
+"""Training: ingest -> panel -> backtest every family -> select -> fit -> log -> register -> gate.
+
+:func:`train` is a plain function (the CLI, the demo job and the tests call it) returning a
+:class:`TrainResult`. Checks that can fail cheaply (tracking server, artifact folder, data, origins)
+run before the backtest. One parent MLflow run per training, one child run per model family; the
+served :class:`~models.estimators.combined.CombinedForecaster` is fitted on all data to the cutoff,
+wrapped in a :class:`~models.bundle.ForecastBundle`, logged as one pyfunc model, registered, and
+then gated: the version gets its alias (``champion`` or ``challenger``) only as the very last step.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pandera.errors import SchemaError, SchemaErrors
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from models.bundle import ForecastBundle
+from models.bundle import headline as forecast_headline
+from models.episodes import CATALOG_VERSION, load_catalog
+from models.estimators.base import Forecaster
+from models.panel import Panel, build_panel
+from models.pyfunc import BUNDLE_ARTIFACT, BundleModel, save_bundle
+from models.schema import conform_events, validate_events
+from models.taxonomy import TAXONOMY_VERSION
+from training import run_record
+from training.backtest import CLASSIFIER, BacktestResult, parse_origins, run_backtest
+from training.executors import make_executor
+from training.fingerprint import events_fingerprint
+from training.ingest import IngestResult, ingest
+from training.registry import CHAMPION, COMPLETE_TAG, SCORES_TAG, Decision, OriginScores, Registry, decide
+from training.report import write_report
+from training.selection import (
+    SELECTED,
+    build_combined,
+    choice_summary,
+    classifier_factory,
+    model_factories,
+    resolve_models,
+    select,
+    walk_forward,
+)
+from training.settings import TrainingSettings
+from training.sources import SourceFormatError
+from training.tracking import CallTimer, Tracker, TrackingError, preflight
+
+STEPS = ("check", "data", "backtest", "fit", "log", "register", "gate")
+
+
+class TrainingError(RuntimeError):
+    """A training that cannot proceed, with one readable message (bad input, tracking unavailable)."""
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """What to train and how (every field has a CLI option of the same name)."""
+
+    cutoff: str | None = None
+    horizon: int = 6
+    origins: str | None = None
+    n_origins: int = 24
+    executor: str = "local"
+    scheduler: str | None = None
+    workers: int | None = None
+    models: str | None = None
+    classifier: bool = True
+    force: bool = False
+    seed: int = 0
+    fmt: str = "auto"
+    catalog_path: Path | None = None
+    progress: bool = True
+
+
+@dataclass
+class TrainResult:
+    """What a training produced."""
+
+    run_id: str
+    version: str
+    decision: Decision
+    headline: dict[str, float]
+    model_name: str
+    experiment_id: str
+    served_model: str
+    data_cutoff: str
+    data_fingerprint: str
+    origins: list[str]
+    family_runs: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    mlflow_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def model_uri(self) -> str:
+        """``models:/<name>/<version>``."""
+        return f"models:/{self.model_name}/{self.version}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (the CLI's ``--json`` output)."""
+        return _json_ready({
+            "run_id": self.run_id, "experiment_id": self.experiment_id, "model_name": self.model_name,
+            "version": self.version, "model_uri": self.model_uri, "alias": self.decision.alias,
+            "promoted": self.decision.promoted, "decision": self.decision.as_dict(),
+            "served_model": self.served_model, "data_cutoff": self.data_cutoff,
+            "data_fingerprint": self.data_fingerprint, "origins": self.origins, "headline": self.headline,
+            "family_runs": self.family_runs, "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "mlflow_seconds": {k: round(v, 3) for k, v in self.mlflow_seconds.items()},
+        })
+
+
+@dataclass
+class _Data:
+    events: pd.DataFrame
+    rejects: pd.DataFrame
+    summary: dict[str, Any]
+    panel: Panel
+    catalog: pd.DataFrame
+    origins: list[pd.Period]
+    fingerprint: str
+
+
+EventsInput = pd.DataFrame | IngestResult | str | Path | Sequence[str | Path]
+
+
+def train(events: EventsInput, options: TrainOptions | None = None, settings: TrainingSettings | None = None,
+          *, catalog: pd.DataFrame | None = None, timer: CallTimer | None = None) -> TrainResult:
+    """Run the whole training and return what it produced.
+
+    Args:
+        events: event file path(s) (read with :func:`training.ingest.ingest`), an
+            :class:`~training.ingest.IngestResult`, or a canonical events frame.
+        options: what to train (defaults: horizon 6, the 24 origins ending 6 months before the cutoff,
+            every family, local executor).
+        settings: where to track (default: read from the environment).
+        catalog: the episode catalog (default: ``options.catalog_path`` or the shipped one).
+        timer: accumulates the seconds spent in MLflow calls (for benchmarks).
+
+    Raises:
+        TrainingError: on bad input or unavailable tracking, before any heavy work when possible.
+    """
+    opts = options or TrainOptions()
+    conf = settings or TrainingSettings()
+    with _Progress(opts.progress) as progress:
+        try:
+            return _train(events, opts, conf, catalog, timer or CallTimer(), progress)
+        except (TrackingError, SourceFormatError) as exc:
+            raise TrainingError(str(exc)) from exc
+        except (SchemaError, SchemaErrors) as exc:
+            raise TrainingError(f"the events are not canonical: {str(exc).splitlines()[0]}") from exc
+        except (ValueError, OSError) as exc:
+            raise TrainingError(f"{type(exc).__name__}: {exc}" if isinstance(exc, OSError) else str(exc)
+                                ) from exc
+
+
+def _train(events: EventsInput, opts: TrainOptions, conf: TrainingSettings, catalog: pd.DataFrame | None,
+           timer: CallTimer, progress: _Progress) -> TrainResult:
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    with progress.step("check", "checking tracking and options", timings):
+        if opts.horizon < 1:
+            raise ValueError(f"horizon must be >= 1, got {opts.horizon}")
+        preflight(conf)
+        tracker = Tracker(conf, timer)
+        experiment_id = tracker.experiment_id()
+        cat = catalog if catalog is not None else load_catalog(opts.catalog_path)
+        factories = _factories(cat, opts)
+        clf = classifier_factory(cat) if opts.classifier else None
+    with progress.step("data", "reading events and building the panel", timings):
+        data = _load(events, opts, cat)
+    parent = tracker.start_run(f"train {data.panel.cutoff}", tags={"threatcast.kind": "training"})
+    try:
+        tracker.log_params(parent, _run_params(data, opts, factories, clf is not None))
+        with progress.step("backtest", f"backtesting {len(factories)} families on {len(data.origins)} "
+                           "origins", timings), \
+                make_executor(opts.executor, opts.scheduler, opts.workers) as runner:
+            result = run_backtest(data.panel, cat, factories, data.origins, opts.horizon, executor=runner,
+                                  classifier_factory=clf, combine=partial(walk_forward))
+        with progress.step("fit", "fitting the served model on all data", timings):
+            choice = select(result.predictions)
+            served = build_combined(factories, choice, clf).fit(data.panel)
+            bundle = _bundle(served, data, opts, conf, parent, choice, tracker)
+            frame = bundle.forecast()
+        with progress.step("log", "logging runs, artifacts and the model bundle", timings):
+            family_runs = _log_families(tracker, parent, result, factories, clf)
+            scores = run_record.origin_scores(result.predictions, SELECTED)
+            headline = _log_served(tracker, parent, result, data, choice, frame)
+            model_uri = _log_bundle(tracker, parent, bundle, frame)
+        registry = Registry(tracker, conf.registered_model_name)
+        with progress.step("register", "registering the model version", timings):
+            version = registry.register(model_uri, parent, {
+                SCORES_TAG: scores.to_json(), "data_cutoff": str(data.panel.cutoff),
+                "data_fingerprint": data.fingerprint, "served_model": SELECTED,
+                "origins": f"{data.origins[0]}:{data.origins[-1]}"})
+        with progress.step("gate", "comparing with the champion", timings):
+            decision = _gate(tracker, registry, parent, version, scores, opts.force)
+        timings["total"] = time.perf_counter() - started
+        tracker.log_metrics(parent, {f"seconds/{k}": v for k, v in timings.items()})
+        tracker.end_run(parent)
+    except BaseException:
+        _fail(tracker, parent)
+        raise
+    return TrainResult(run_id=parent, version=version, decision=decision, headline=headline,
+                       model_name=conf.registered_model_name, experiment_id=experiment_id,
+                       served_model=SELECTED, data_cutoff=str(data.panel.cutoff),
+                       data_fingerprint=data.fingerprint, origins=[str(o) for o in data.origins],
+                       family_runs=family_runs, timings=timings, mlflow_seconds=dict(timer.seconds))
+
+
+def _factories(cat: pd.DataFrame, opts: TrainOptions) -> dict[str, Callable[[], Forecaster]]:
+    chosen = resolve_models(opts.models, model_factories(cat))
+    if not chosen:
+        raise ValueError("no count model selected")
+    seeded: dict[str, Callable[[], Forecaster]] = {}
+    for name, factory in chosen.items():
+        takes_seed = "random_state" in factory().get_params(deep=False)
+        seeded[name] = partial(factory, random_state=opts.seed) if takes_seed else factory  # type: ignore[call-arg]
+    return seeded
+
+
+def _load(events: EventsInput, opts: TrainOptions, cat: pd.DataFrame) -> _Data:
+    if isinstance(events, IngestResult):
+        ingested = events
+    elif isinstance(events, pd.DataFrame):
+        frame = validate_events(conform_events(events))
+        ingested = IngestResult(frame, pd.DataFrame(), {"rows_read": len(frame), "accepted": len(frame),
+                                                        "rejected": 0, "rejected_by_reason": {},
+                                                        "by_source": {"in-memory": {"accepted": len(frame)}}})
+    else:
+        paths = [events] if isinstance(events, str | Path) else list(events)
+        if not paths:
+            raise ValueError("no event files given")
+        missing = [str(p) for p in paths if not Path(p).is_file()]
+        if missing:
+            raise ValueError(f"event file(s) not found: {', '.join(missing)}")
+        ingested = ingest(paths, fmt=opts.fmt)
+    if ingested.events.empty:
+        raise ValueError("the events hold no usable rows")
+    months = pd.to_datetime(ingested.events["date"]).dt.to_period("M")
+    cutoff = _cutoff(opts.cutoff, months)
+    panel = build_panel(ingested.events, cutoff)
+    origins = parse_origins(opts.origins or default_origins(panel, opts.horizon, opts.n_origins), panel)
+    return _Data(ingested.events, ingested.rejects, ingested.summary, panel, cat, origins,
+                 events_fingerprint(ingested.events[months <= panel.cutoff]))
+
+
+def _cutoff(text: str | None, months: pd.Series) -> pd.Period:
+    if text is None:
+        return months.max()
+    try:
+        end = pd.Period(text, freq="M")
+    except (ValueError, TypeError):
+        raise ValueError(f"bad cutoff {text!r}: use YYYY-MM") from None
+    if end < months.min() or end > months.max():
+        raise ValueError(f"cutoff {end} is outside the data ({months.min()} .. {months.max()})")
+    return end
+
+
+def default_origins(panel: Panel, horizon: int, count: int = 24) -> str:
+    """The ``count`` origins ending ``horizon`` months before the cutoff (each scored at every horizon).
+
+    Raises:
+        ValueError: when the data are too short for a single origin with 24 months of history.
+    """
+    last = panel.cutoff - max(horizon, 1)
+    first = max(last - (count - 1), panel.months[0] + 23)
+    if first > last:
+        raise ValueError(f"the data ({panel.months[0]} .. {panel.cutoff}) are too short for a backtest "
+                         f"with 24 months of history and horizon {horizon}")
+    return f"{first}:{last}"
+
+
+def _run_params(data: _Data, opts: TrainOptions, factories: Mapping[str, Callable[[], Forecaster]],
+                with_classifier: bool) -> dict[str, Any]:
+    summary = data.summary
+    params: dict[str, Any] = {
+        "data_fingerprint": data.fingerprint, "data_cutoff": str(data.panel.cutoff),
+        "rows_read": summary.get("rows_read"), "events_accepted": summary.get("accepted"),
+        "events_rejected": summary.get("rejected"), "events_used": data.panel.meta.get("events_used"),
+        "sources": ",".join(sorted(summary.get("by_source", {}))) or "unknown",
+        "source_files": ",".join(str(f.get("path")) for f in summary.get("files", [])) or "in-memory",
+        "regions": len(data.panel.regions), "first_month": str(data.panel.months[0]),
+        "horizon": opts.horizon, "origins": f"{data.origins[0]}:{data.origins[-1]}",
+        "n_origins": len(data.origins), "seed": opts.seed, "executor": opts.executor,
+        "models": ",".join(factories), "classifier": with_classifier,
+        "taxonomy_version": TAXONOMY_VERSION, "catalog_version": CATALOG_VERSION,
+        "catalog_episodes": len(data.catalog), "git_commit": run_record.git_commit() or "unknown",
+    }
+    params.update({f"version/{k}": v for k, v in run_record.package_versions().items()})
+    return params
+
+
+def _log_families(tracker: Tracker, parent: str, result: BacktestResult,
+                  factories: Mapping[str, Callable[[], Forecaster]], clf: Callable[[], Any] | None
+                  ) -> dict[str, str]:
+    runs: dict[str, str] = {}
+    for name in result.models:
+        if name == SELECTED:
+            continue
+        run = tracker.start_run(name, parent_id=parent, tags={"threatcast.family": name})
+        make = factories.get(name) or (clf if name == CLASSIFIER else None)
+        params: dict[str, Any] = {"family": name, "baseline": name in result.baselines}
+        if make is not None:
+            params.update(run_record.hyper_params(make()))
+        tracker.log_params(run, params)
+        for metrics, step in run_record.model_metrics(result.scores, name):
+            tracker.log_metrics(run, metrics, step)
+        seconds = {f"seconds/{k.split('/', 1)[1]}": float(v) for k, v in result.timings.items()
+                   if k.startswith(f"{name}/")}
+        tracker.log_metrics(run, seconds)
+        tracker.end_run(run)
+        runs[name] = run
+    return runs
+
+
+def _log_served(tracker: Tracker, parent: str, result: BacktestResult, data: _Data,
+                choice: Mapping[str, Mapping[str, Any]], frame: pd.DataFrame) -> dict[str, float]:
+    for metrics, step in run_record.model_metrics(result.scores, SELECTED):
+        tracker.log_metrics(parent, metrics, step)
+    tracker.log_metrics(parent, {f"backtest_seconds/{k}": float(v) for k, v in result.timings.items()
+                                 if k in ("origins", "scoring", "total")})
+    tracker.log_params(parent, {f"choice/{t}": f"{e['count_model']}+{e['p_any']}"
+                                for t, e in choice_summary(choice).items()})
+    entry = result.headline.get(SELECTED, {})
+    headline = {k: float(v) for k, v in entry.items() if isinstance(v, int | float)}
+    headline.update({f"forecast_{k}": v for k, v in forecast_headline(frame).items()})
+    with tempfile.TemporaryDirectory(prefix="threatcast-train-") as tmp:
+        root = Path(tmp)
+        write_report(result, data.panel, root / "backtest", choice, title="threatcast training backtest")
+        tracker.log_artifacts(parent, root / "backtest", "backtest")
+        data_dir = root / "data"
+        data_dir.mkdir()
+        rejects = data.rejects
+        reasons = (rejects["reason"].value_counts().rename_axis("reason").reset_index()
+                   if "reason" in rejects.columns else pd.DataFrame({"reason": [], "count": []}))
+        reasons.to_csv(data_dir / "rejected_by_reason.csv", index=False)
+        rejects.head(1000).to_csv(data_dir / "rejected_sample.csv", index=False)
+        tracker.log_artifacts(parent, data_dir, "data")
+        tracker.log_dict(parent, _json_ready(data.summary), "data/ingest_summary.json")
+        out = root / "forecast"
+        out.mkdir()
+        frame.to_csv(out / "forecast.csv", index=False)
+        tracker.log_artifacts(parent, out, "forecast")
+    return headline
+
+
+def _bundle(served: Forecaster, data: _Data, opts: TrainOptions, conf: TrainingSettings, run_id: str,
+            choice: Mapping[str, Mapping[str, Any]], tracker: Tracker) -> ForecastBundle:
+    provenance = {
+        "model_name": conf.registered_model_name, "model_version": _next_version(tracker, conf),
+        "run_id": run_id, "data_cutoff": str(data.panel.cutoff),
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data_fingerprint": data.fingerprint, "taxonomy_version": TAXONOMY_VERSION,
+        "catalog_version": CATALOG_VERSION, "served_model": SELECTED,
+        "backtest": {"origins": [str(o) for o in data.origins], "horizon": opts.horizon,
+                     "choice": choice_summary(choice)},
+    }
+    return ForecastBundle(forecaster=served, state=data.panel, catalog=data.catalog, provenance=provenance,
+                          horizon=opts.horizon, mix_model=_mix_model(data))
+
+
+def _next_version(tracker: Tracker, conf: TrainingSettings) -> str:
+    """The version number registration will most likely give (filled into the bundle's provenance)."""
+    name = conf.registered_model_name
+    with tracker.call("list versions", kind="registry"):
+        found = tracker.client.search_model_versions(f"name = '{name}'")
+    return str(max((int(v.version) for v in found), default=0) + 1)
+
+
+def _mix_model(data: _Data) -> Any:
+    """The fitted tactic-mix model, or ``None`` when its module is not available."""
+    try:
+        cls = importlib.import_module("models.estimators.mix").TacticMix
+    except (ImportError, AttributeError):
+        return None
+    return cls(catalog=data.catalog).fit(data.panel)
+
+
+def _log_bundle(tracker: Tracker, parent: str, bundle: ForecastBundle, frame: pd.DataFrame) -> str:
+    first = str(bundle.state.regions.index[0])
+    example = pd.DataFrame({"region_id": [first], "attack_type": ["all"], "horizon": [float(bundle.horizon)]})
+    with tempfile.TemporaryDirectory(prefix="threatcast-bundle-") as tmp:
+        path = save_bundle(bundle, tmp)
+        return tracker.log_pyfunc(parent, name="bundle", python_model=BundleModel(),
+                                  artifacts={BUNDLE_ARTIFACT: str(path)},
+                                  signature=run_record.request_signature(frame), input_example=example,
+                                  pip_requirements=run_record.requirements())
+
+
+def _gate(tracker: Tracker, registry: Registry, parent: str, version: str, scores: OriginScores,
+          force: bool) -> Decision:
+    champion = registry.version_by_alias(CHAMPION)
+    champion_scores = registry.scores(champion) if champion is not None else None
+    if champion is not None and champion_scores is None:
+        champion_scores = OriginScores({})
+    decision = decide(version, scores, champion_scores,
+                      None if champion is None else str(champion.version), force)
+    tracker.log_dict(parent, decision.as_dict(), "promotion/decision.json")
+    tracker.set_tags(parent, {"threatcast.version": version, "threatcast.alias": decision.alias,
+                              "threatcast.promoted": str(decision.promoted).lower(),
+                              "threatcast.decision": decision.reason})
+    tracker.log_params(parent, {"registered_version": version, "promotion/alias": decision.alias,
+                                "promotion/forced": force,
+                                "promotion/champion_version": decision.champion_version or "none"})
+    numbers = {f"promotion/challenger_{k}": v for k, v in decision.challenger_scores.items()}
+    numbers.update({f"promotion/champion_{k}": v for k, v in decision.champion_scores.items()})
+    tracker.log_metrics(parent, numbers)
+    registry.set_version_tags(version, {COMPLETE_TAG: "true", "threatcast.decision": decision.reason})
+    registry.set_alias(decision.alias, version)
+    return decision
+
+
+def _fail(tracker: Tracker, run_id: str) -> None:
+    with suppress(Exception):  # the original error matters more
+        tracker.end_run(run_id, status="FAILED")
+
+
+def _json_ready(value: Any) -> Any:
+    """``value`` with numpy scalars made plain and NaN/infinite floats made ``None`` (valid JSON)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if hasattr(value, "item"):
+        return _json_ready(value.item())
+    return value
+
+
+class _Progress:
+    """Step-by-step progress on stderr (rich), or silence."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._progress: Progress | None = None
+        self._task: Any = None
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            self._progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                                      TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                                      console=Console(stderr=True), transient=False)
+            self._progress.start()
+            self._task = self._progress.add_task("training", total=len(STEPS))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    @contextmanager
+    def step(self, name: str, description: str, timings: dict[str, float]) -> Iterator[None]:
+        """Show ``description`` while the block runs; record its seconds under ``name``."""
+        if self._progress is not None:
+            self._progress.update(self._task, description=description)
+        start = time.perf_counter()
+        yield
+        timings[name] = time.perf_counter() - start
+        if self._progress is not None:
+            self._progress.advance(self._task)
