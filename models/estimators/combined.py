@@ -9,6 +9,7 @@ the table itself comes from :func:`training.selection.select`. Types missing fro
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, Self
 
@@ -35,6 +36,11 @@ class ProbabilityModel(Protocol):
     def predict_proba(self, state: Panel, horizon: int) -> np.ndarray:
         """P(count >= 1) of every forecast-index row."""
         ...
+
+
+def fresh(estimator: Any) -> Any:
+    """An unfitted copy: ``sklearn.base.clone`` for estimators, a deep copy for anything else."""
+    return clone(estimator) if hasattr(estimator, "get_params") else copy.deepcopy(estimator)
 
 
 class StackedPredictive(CountPredictive):
@@ -132,9 +138,9 @@ class CombinedForecaster(Forecaster):
         self.table_ = self._table()
         used = list(dict.fromkeys(e["count_model"] for e in self.table_.values()))
         members = dict(self.members or {})
-        self.members_ = {name: clone(members[name]).fit(panel) for name in used}
+        self.members_ = {name: fresh(members[name]).fit(panel) for name in used}
         needs_clf = any(e["p_any"] != "count" for e in self.table_.values())
-        self.classifier_ = clone(self.classifier).fit(panel) if needs_clf else None
+        self.classifier_ = fresh(self.classifier).fit(panel) if needs_clf else None
         self.report_ = {"family": self.name, "choice": self.table_,
                         "members": {n: m.fit_report() for n, m in self.members_.items()}}
         self.fitted_ = True
