@@ -133,6 +133,8 @@ class BundleModel(PythonModel):  # type: ignore[misc]
         bundle: the loaded bundle (``None`` until :meth:`load_context` ran, unless given directly).
     """
 
+    _skip_type_hint_validation = True  # requests are validated by :func:`normalise_requests`
+
     def __init__(self, bundle: ForecastBundle | None = None) -> None:
         self.bundle = bundle
 
@@ -144,7 +146,7 @@ class BundleModel(PythonModel):  # type: ignore[misc]
         # The bundle travels as an artifact, never inside the pickled model object.
         return {"bundle": None}
 
-    def predict(self, context: Any, model_input, params: dict[str, Any] | None = None) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    def predict(self, context: Any, model_input: Any, params: dict[str, Any] | None = None) -> pd.DataFrame:
         """Answer a frame of requests with the forecast frame (every region for an empty frame).
 
         Raises:

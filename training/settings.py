@@ -38,6 +38,20 @@ class TrainingSettings(BaseSettings):
     registered_model_name: str = Field(default="threatcast", min_length=1)
     check_timeout: float = Field(default=5.0, gt=0)
 
+    def override(self, experiment_name: str | None = None,
+                 registered_model_name: str | None = None) -> TrainingSettings:
+        """A copy with the given names replaced (``None`` keeps the current one).
+
+        Raises:
+            ValueError: on an empty name.
+        """
+        changes = {k: v for k, v in (("experiment_name", experiment_name),
+                                     ("registered_model_name", registered_model_name)) if v is not None}
+        for key, value in changes.items():
+            if not value.strip():
+                raise ValueError(f"{key.replace('_', ' ')} must not be empty")
+        return self.model_copy(update=changes)
+
     @property
     def mlflow_dir(self) -> Path:
         """Folder of the embedded MLflow store."""
