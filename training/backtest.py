@@ -12,6 +12,7 @@ result keeps every scored row (``predictions``), the scores by slice (``scores``
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +41,8 @@ SLICE_COLUMNS = ("horizon", "country", "post_occupation")
 
 PREDICTION_COLUMNS = ("model", "region_id", "country", "attack_type", "origin", "target_month",
                       "horizon", "y", "mean", "q10", "q50", "q90", "p_any", "crps")
+
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 HEADLINE_METRICS = ("crps", "brier", "auroc", "coverage80", "mae", "log_loss", "ece")
 
@@ -88,6 +91,21 @@ class BacktestResult:
         return list(dict.fromkeys(self.predictions["model"]))
 
 
+def parse_month(text: str) -> pd.Period:
+    """Parse a ``YYYY-MM`` month strictly (``"June"`` or ``"2018"`` are refused).
+
+    Raises:
+        ValueError: when ``text`` is not a valid ``YYYY-MM`` month.
+    """
+    value = text.strip()
+    if not _MONTH.fullmatch(value):
+        raise ValueError(f"{text!r} is not a YYYY-MM month")
+    try:
+        return pd.Period(value, freq="M")
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{text!r} is not a YYYY-MM month") from exc
+
+
 def parse_origins(text: str, panel: Panel, min_history: int = 24) -> list[pd.Period]:
     """Parse ``"2016-01:2018-06"`` (inclusive range) or ``"2016-01,2017-01"`` into origin months.
 
@@ -98,12 +116,12 @@ def parse_origins(text: str, panel: Panel, min_history: int = 24) -> list[pd.Per
     text = text.strip()
     try:
         if ":" in text:
-            first, last = (pd.Period(p.strip(), freq="M") for p in text.split(":", 1))
+            first, last = (parse_month(p) for p in text.split(":", 1))
             if last < first:
                 raise ValueError(f"origin range {text!r} ends before it starts")
             origins = list(pd.period_range(first, last, freq="M"))
         else:
-            origins = sorted({pd.Period(p.strip(), freq="M") for p in text.split(",") if p.strip()})
+            origins = sorted({parse_month(p) for p in text.split(",") if p.strip()})
     except (ValueError, TypeError) as exc:
         raise ValueError(f"bad origins {text!r}: use YYYY-MM:YYYY-MM or YYYY-MM,YYYY-MM ({exc})") from exc
     if not origins:

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from models.episodes import load_catalog
 from models.panel import Panel, build_panel
-from training.backtest import CLASSIFIER, BacktestResult, parse_origins, run_backtest
+from training.backtest import CLASSIFIER, BacktestResult, parse_month, parse_origins, run_backtest
 from training.executors import EXECUTOR_KINDS, make_executor
 from training.ingest import ingest
 from training.report import HEADLINE_COLUMNS, summary, write_report
@@ -66,8 +66,8 @@ def load_panel(events: list[Path], fmt: str, cutoff: str | None = None) -> Panel
     months = pd.to_datetime(frame["date"]).dt.to_period("M")
     if cutoff is not None:
         try:
-            end = pd.Period(cutoff, freq="M")
-        except (ValueError, TypeError):
+            end = parse_month(cutoff)
+        except ValueError:
             raise CommandError(f"bad cutoff {cutoff!r}: use YYYY-MM") from None
         if end < months.min() or end > months.max():
             raise CommandError(f"cutoff {end} is outside the data ({months.min()} .. {months.max()})")
