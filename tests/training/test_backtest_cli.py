@@ -45,16 +45,17 @@ def test_backtest_writes_scores_report_and_plots(events_file, tmp_path):
     scores = pd.read_csv(out / "scores.csv", dtype={"horizon": str})
     assert {"model", "attack_type", "horizon", "country", "post_occupation", "metric", "value",
             "skill"} <= set(scores.columns)
-    crps = scores[(scores["model"] == "mean12") & (scores["metric"] == "crps") & (scores["attack_type"] == "all")
-                  & (scores["horizon"] == "all") & (scores["country"] == "all")
-                  & (scores["post_occupation"] == "all")]
+    crps = scores[(scores["model"] == "mean12") & (scores["metric"] == "crps")
+                  & (scores["attack_type"] == "all") & (scores["horizon"] == "all")
+                  & (scores["country"] == "all") & (scores["post_occupation"] == "all")]
     assert crps["value"].iloc[0] == pytest.approx(head["mean12"]["crps"])
     stored = json.loads((out / "scores.json").read_text())
     assert stored["headline"]["mean12"]["crps"] == pytest.approx(head["mean12"]["crps"])
     assert len(stored["scores"]) == len(scores)
     report = (out / "report.md").read_text()
     for heading in ("## Headline", "## CRPS skill by horizon", "## CRPS skill by attack type",
-                    "## CRPS skill by country", "## CRPS skill by post occupation", "loses to the best baseline",
+                    "## CRPS skill by country", "## CRPS skill by post occupation",
+                    "loses to the best baseline",
                     "## Served selection", "![reliability](reliability.png)"):
         assert heading in report
 

@@ -37,8 +37,8 @@ def _forecast(*args: str):
 def test_forecast_csv_has_the_contract_columns(events_file, demo, tmp_path):
     out = tmp_path / "fc.csv"
     levels = (0.05, 0.25, 0.5, 0.75, 0.95)
-    result = _forecast("--events", str(events_file), "--cutoff", "2017-12", "--horizon", "3", "--model", "mean12",
-                       "--quantiles", "0.05,0.25,0.5,0.75,0.95", "--out", str(out))
+    result = _forecast("--events", str(events_file), "--cutoff", "2017-12", "--horizon", "3",
+                       "--model", "mean12", "--quantiles", "0.05,0.25,0.5,0.75,0.95", "--out", str(out))
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out, dtype={"origin": str, "target_month": str})
     assert list(frame.columns) == forecast_columns(levels)
@@ -59,14 +59,15 @@ def test_events_after_the_cutoff_are_ignored(events_file, demo, tmp_path):
     early.to_csv(early_file, index=False)
     a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
     for src, out in ((events_file, a), (early_file, b)):
-        result = _forecast("--events", str(src), "--cutoff", "2017-12", "--horizon", "2", "--model", "bootstrap24",
-                           "--out", str(out))
+        result = _forecast("--events", str(src), "--cutoff", "2017-12", "--horizon", "2",
+                           "--model", "bootstrap24", "--out", str(out))
         assert result.exit_code == 0, result.output
     pd.testing.assert_frame_equal(pd.read_parquet(a), pd.read_parquet(b))
 
 
 def test_forecast_serves_a_choice_table(events_file, tmp_path):
-    choice = {t: {"count_model": "zero" if t == "bombing" else "mean12", "p_any": "count"} for t in PANEL_TYPES}
+    choice = {t: {"count_model": "zero" if t == "bombing" else "mean12", "p_any": "count"}
+              for t in PANEL_TYPES}
     path = tmp_path / "choice.json"
     path.write_text(json.dumps(choice))
     out = tmp_path / "fc.parquet"
