@@ -340,11 +340,13 @@
     const lines = [];
     for (let lon = Math.ceil(frame.west / step) * step; lon <= frame.east; lon += step) {
       const x = frame.x(lon);
+      if (x > MAP_W - 24) continue;
       lines.push(svg("line", { x1: x, x2: x, y1: 0, y2: frame.height, class: "grid" }),
         svg("text", { x: x + 3, y: frame.height - 4, class: "grid-label", text: `${lon}°` }));
     }
     for (let lat = Math.ceil(frame.south / step) * step; lat <= frame.north; lat += step) {
       const y = frame.y(lat);
+      if (y < 14) continue;
       lines.push(svg("line", { x1: 0, x2: MAP_W, y1: y, y2: y, class: "grid" }),
         svg("text", { x: 3, y: y - 3, class: "grid-label", text: `${lat}°` }));
     }
@@ -362,7 +364,7 @@
     map.setAttribute("viewBox", `0 0 ${MAP_W} ${frame.height}`);
     const rows = new Map((state.ranking ? state.ranking.items : []).map((r) => [r.region_id, r]));
     const maxMean = Math.max(0, ...[...rows.values()].map((r) => r.mean));
-    const radius = (r) => (r ? 3 + 13 * Math.sqrt(maxMean > 0 ? r.mean / maxMean : 0) : 2.5);
+    const radius = (r) => (r ? 3.5 + 9.5 * Math.sqrt(maxMean > 0 ? r.mean / maxMean : 0) : 2.5);
     const byCountry = new Map();
     for (const p of points) {
       if (!byCountry.has(p.country)) byCountry.set(p.country, []);
@@ -529,32 +531,39 @@
     const end = cutoff + state.model.horizon;
     const starts = detail.episodes.map((e) => monthIndex(e.start_month));
     const begin = Math.min(cutoff - 24, ...starts) - 6;
-    const W = 520;
-    const rowH = 26;
-    const H = 30 + rowH * detail.episodes.length;
+    const W = 360;
+    const rowH = 34;
+    const H = 34 + rowH * detail.episodes.length;
     const x = (m) => 8 + ((m - begin) * (W - 16)) / (end - begin);
     const parts = [];
     for (let year = Math.ceil(begin / 12); year * 12 <= end; year += 1) {
       const step = end - begin > 180 ? 5 : end - begin > 72 ? 2 : 1;
       if (year % step) continue;
-      parts.push(svg("line", { x1: x(year * 12), x2: x(year * 12), y1: 0, y2: H - 14, class: "grid" }),
+      parts.push(svg("line", { x1: x(year * 12), x2: x(year * 12), y1: 14, y2: H - 14, class: "grid" }),
         svg("text", { x: x(year * 12) + 2, y: H - 3, class: "axis-label", text: String(year) }));
     }
     detail.episodes.forEach((e, i) => {
-      const y = 6 + i * rowH;
+      const y = 16 + i * rowH;
       const s = monthIndex(e.start_month);
       const f = e.end_month ? monthIndex(e.end_month) : cutoff;
       parts.push(svg("rect", { x: x(s), y, width: Math.max(x(f) - x(s), 2), height: 12, class: "episode",
         "data-testid": "episode", "data-episode": e.episode_id, "data-start": e.start_month, "data-end": e.end_month || "" },
       svg("title", { text: `${e.episode_id}: ${e.start_month} – ${e.end_month || "ongoing"}${e.groups ? ` (${e.groups})` : ""}` })));
       if (e.end_month && f < cutoff) {
-        parts.push(svg("rect", { x: x(f), y: y + 3, width: x(cutoff) - x(f), height: 6, class: "post-episode" }));
+        const since = cutoff - f;
+        parts.push(svg("rect", { x: x(f), y: y + 3, width: x(cutoff) - x(f), height: 6, class: "post-episode" },
+          svg("title", { text: `${since} months from the end to the data cutoff` })));
+        if (x(cutoff) - x(f) > 70) {
+          parts.push(svg("text", { x: (x(f) + x(cutoff)) / 2, y: y + 24, class: "axis-label middle",
+            text: `${since} mo since end` }));
+        }
       }
       const label = `${e.start_month} – ${e.end_month || "ongoing"}`;
-      parts.push(svg("text", { x: Math.min(x(s), W - 150), y: y + 22, class: "axis-label", text: label }));
+      parts.push(svg("text", { x: Math.max(4, Math.min(x(s), W - 110)), y: y + 24, class: "axis-label",
+        text: label }));
     });
-    parts.push(svg("line", { x1: x(cutoff), x2: x(cutoff), y1: 0, y2: H - 14, class: "cutoff" }),
-      svg("text", { x: x(cutoff) - 3, y: 10, class: "axis-label end", text: "cutoff" }));
+    parts.push(svg("line", { x1: x(cutoff), x2: x(cutoff), y1: 13, y2: H - 14, class: "cutoff" }),
+      svg("text", { x: x(cutoff) - 3, y: 10, class: "axis-label end", text: `cutoff ${state.model.data_cutoff}` }));
     timeline.replaceChildren(svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "timeline", role: "img",
       "aria-label": "Occupation episodes and the post-occupation period up to the data cutoff" }, ...parts));
   }
