@@ -1,4 +1,8 @@
-"""Request dependencies (``Annotated`` aliases used by the routes)."""
+"""Request dependencies (``Annotated`` aliases used by the routes).
+
+Every dependency is ``async``: FastAPI runs plain ``def`` dependencies in a worker thread, which
+would cost far more than the lookups they guard.
+"""
 
 from __future__ import annotations
 
@@ -14,26 +18,27 @@ from service.state import ModelHolder
 from service.table import ServedModel
 
 
-def get_holder(request: Request) -> ModelHolder:
+async def get_holder(request: Request) -> ModelHolder:
     """The app's model holder."""
     holder: ModelHolder = request.app.state.holder
     return holder
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The app's settings."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     """The app's metrics."""
     metrics: Metrics = request.app.state.metrics
     return metrics
 
 
-def get_served(holder: Annotated[ModelHolder, Depends(get_holder)]) -> ServedModel:
+async def get_served(request: Request) -> ServedModel:
     """The served model, taken once for the whole request; 503 when none is loaded."""
+    holder: ModelHolder = request.app.state.holder
     served = holder.current
     if served is None:
         raise ApiError(503, "no_model", f"no model is loaded: {holder.last_error}",
@@ -47,7 +52,7 @@ MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 ServedDep = Annotated[ServedModel, Depends(get_served)]
 
 
-def require_admin(settings: SettingsDep,
+async def require_admin(settings: SettingsDep,
                   x_api_key: Annotated[str | None, Header(description="Admin API key.")] = None) -> None:
     """401 without an ``X-API-Key`` header, 403 with a key that is not configured."""
     if not x_api_key:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from service.deps import MetricsDep, ServedDep, SettingsDep
+from service.deps import ServedDep, SettingsDep
 from service.errors import ApiError, unknown_region
+from service.metrics import Metrics
 from service.routes.common import (
     ERRORS,
     AttackTypeQuery,
@@ -71,7 +72,7 @@ async def region_history(served: ServedDep, settings: SettingsDep, region_id: Re
 
 @router.get("/{region_id}/forecast", response_model=RegionForecast, responses=ERRORS,
             summary="Forecasts of one region")
-async def region_forecast(served: ServedDep, metrics: MetricsDep, region_id: RegionPath,
+async def region_forecast(served: ServedDep, request: Request, region_id: RegionPath,
                           attack_type: AttackTypeQuery = None, horizon: HorizonQuery = None) -> Response:
     """Per attack type and horizon: mean, q10/q50/q90, P(any), risk tier, change vs the last 12 months.
 
@@ -81,5 +82,6 @@ async def region_forecast(served: ServedDep, metrics: MetricsDep, region_id: Reg
     if rows is None:
         raise unknown_region(region_id, served.infos)
     check_horizon(served, horizon)
+    metrics: Metrics = request.app.state.metrics  # the hot path: one dependency fewer to solve
     metrics.forecasts.labels("region").inc(rows.row_count(attack_type, horizon, served.horizon))
     return json_bytes(served.with_envelope(rows.item(attack_type, horizon)))
