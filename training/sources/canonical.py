@@ -4,7 +4,8 @@ Required: ``event_id``, ``date``, ``country`` (ISO3 or a name), ``admin1`` and `
 of :data:`models.taxonomy.ATTACK_TYPES`). Optional columns default to: ``source`` ``canonical``,
 ``date_precision`` ``day``, coordinates missing, ``perpetrator``/``target`` empty, ``fatalities`` 0,
 ``suicide`` false. ``region_id`` is always recomputed from ``country`` and ``admin1``; ``event_id``
-is kept as written; a ``month`` or ``year`` precision date moves to the first day of its period. No perpetrator filter applies: canonical files are already threat events.
+is kept as written; a ``month`` or ``year`` precision date moves to the first day of its period.
+No perpetrator filter applies: canonical files are already threat events.
 """
 
 from __future__ import annotations

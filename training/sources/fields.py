@@ -20,7 +20,11 @@ ADMIN1_SUFFIX: Final = re.compile(r"\s+(?:province|state|region|governorate|divi
                                   flags=re.IGNORECASE)
 """Trailing administrative-level word stripped from UCDP ``adm_1`` names (``Nineveh province``)."""
 
-_DATE_FORMATS: Final = ("%Y-%m-%d", "%d %B %Y", "%d-%B-%Y", "%m/%d/%Y")
+DATE_FORMATS: Final = ("%Y-%m-%d", "%d %B %Y", "%d-%B-%Y", "%Y/%m/%d")
+"""Date layouts accepted in text (the first ten characters are tried as ISO ``YYYY-MM-DD`` first)."""
+
+_EARLIEST: Final = pd.Timestamp("1678-01-01")
+_LATEST: Final = pd.Timestamp("2261-12-31")
 
 
 def column(frame: pd.DataFrame, name: str) -> pd.Series | None:
@@ -56,17 +60,19 @@ def number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def dates(values: pd.Series) -> pd.Series:
-    """Parse dates written as ISO ``YYYY-MM-DD`` (fast path) or other common layouts; NaT if none fits."""
+    """Parse dates in one of :data:`DATE_FORMATS`; NaT where none fits or the year is out of range."""
     if pd.api.types.is_datetime64_any_dtype(values):
-        return pd.Series(values.to_numpy(), dtype="datetime64[ns]").dt.normalize()
-    raw = text(values)
-    out = pd.to_datetime(raw.str.slice(0, 10), format=_DATE_FORMATS[0], errors="coerce")
-    for fmt in (*_DATE_FORMATS[1:], "mixed"):
-        todo = out.isna() & (raw != "")
-        if not todo.any():
-            break
-        out[todo] = pd.to_datetime(raw[todo], format=fmt, errors="coerce")
-    return out.astype("datetime64[ns]").dt.normalize()
+        parsed = pd.Series(values.to_numpy()).reset_index(drop=True)
+    else:
+        raw = text(values)
+        parsed = pd.to_datetime(raw.str.slice(0, 10), format=DATE_FORMATS[0], errors="coerce")
+        for fmt in DATE_FORMATS[1:]:
+            todo = parsed.isna() & (raw != "")
+            if not todo.any():
+                break
+            parsed[todo] = pd.to_datetime(raw[todo], format=fmt, errors="coerce")
+    inside = parsed.notna() & (parsed >= _EARLIEST) & (parsed <= _LATEST)
+    return parsed.where(inside).astype("datetime64[ns]").dt.normalize()
 
 
 def by_value(values: pd.Series, func: Callable[[str], str | None]) -> pd.Series:

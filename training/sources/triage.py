@@ -24,6 +24,25 @@ TEXT_COLUMNS: Final = ("event_id", "source", "date_precision", "country", "admin
                       "attack_type", "perpetrator", "target")
 """Canonical text columns, stored with pandas' Arrow-backed ``str`` dtype."""
 
+REASONS: Final[dict[str, str]] = {
+    "missing_id": "the source's event id is empty",
+    "not_threat_event": "a known event type that is not a threat event (protest, air strike, ...)",
+    "unmapped_event_type": "an event type with no attack-type mapping",
+    "filtered_perpetrator": "no non-state armed perpetrator (the perpetrator filter)",
+    "missing_date": "the date is empty",
+    "unparseable_date": "the date is not a valid date",
+    "invalid_date_precision": "a canonical date_precision outside day/week/month/year",
+    "unknown_country": "the country cannot be resolved to an ISO3 code",
+    "missing_admin1": "no admin1 name (or one with no letters or digits, or GTD's 'Unknown')",
+    "unparseable_coordinate": "a latitude or longitude that is not a number",
+    "coordinate_out_of_range": "a latitude beyond +-90 or a longitude beyond +-180",
+    "unparseable_fatalities": "a fatality count that is not a number",
+    "negative_fatalities": "a negative fatality count",
+    "invalid_suicide_flag": "a canonical suicide flag that is not true/false",
+    "duplicate_id": "an event id already accepted from an earlier row or file",
+}
+"""Every reject reason code, with its meaning."""
+
 Detail = str | Callable[[np.ndarray], "pd.Series | np.ndarray | list[str]"]
 """A fixed detail text, or a function of the rejected positions returning one text per row."""
 
@@ -136,6 +155,8 @@ class Triage:
         positions = np.flatnonzero(hit)
         if len(positions) == 0:
             return
+        if reason not in REASONS:
+            raise ValueError(f"undocumented reject reason {reason!r}")
         self.reason[positions] = reason
         texts = detail(positions) if callable(detail) else detail
         self.detail[positions] = np.asarray(texts, dtype=object) if not isinstance(texts, str) else texts

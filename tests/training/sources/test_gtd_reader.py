@@ -40,7 +40,8 @@ def test_gtd_csv(fixtures: Path) -> None:
 
 
 def test_gtd_csv_in_latin1(fixtures: Path, tmp_path: Path) -> None:
-    text = (fixtures / "gtd_start.csv").read_text(encoding="utf-8").replace("Khyber Pakhtunkhwa", "Khyber Pakhtunkhwä")
+    text = (fixtures / "gtd_start.csv").read_text(encoding="utf-8")
+    text = text.replace("Khyber Pakhtunkhwa", "Khyber Pakhtunkhwä")
     path = tmp_path / "gtd_latin1.csv"
     path.write_bytes(text.encode("latin-1"))
     result = read_source(path)

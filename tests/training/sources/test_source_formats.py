@@ -24,7 +24,8 @@ def test_detection_ignores_case_spaces_and_bom(tmp_path: Path, fixtures: Path) -
     text = (fixtures / "ucdp_ged.csv").read_text(encoding="utf-8")
     header, rest = text.split("\n", 1)
     path = tmp_path / "ged.csv"
-    path.write_text("\ufeff" + ", ".join(h.upper() for h in header.split(",")) + "\n" + rest, encoding="utf-8")
+    shouty = ", ".join(h.upper() for h in header.split(","))
+    path.write_text("\ufeff" + shouty + "\n" + rest, encoding="utf-8")
     result = read_source(path)
     assert result.format == "ucdp" and len(result.events) == 4
 

@@ -39,7 +39,8 @@ def _acled_rows(count: int, duplicate_every: int) -> str:
     lines = []
     for i in range(count):
         ident = "MLI0" if i and i % duplicate_every == 0 else f"MLI{i}"
-        lines.append(f"{ident},2015-01-{i % 28 + 1:02d},1,Attack,JNIM,2,Civilians,7,Mali,Gao,16.2,-0.04,{i % 3}\n")
+        day = f"2015-01-{i % 28 + 1:02d}"
+        lines.append(f"{ident},{day},1,Attack,JNIM,2,Civilians,7,Mali,Gao,16.2,-0.04,{i % 3}\n")
     return header + "".join(lines)
 
 
