@@ -81,3 +81,16 @@ def test_backtest_results_identical_in_every_mode():
     for kind in ("local", "dask"):
         pd.testing.assert_frame_equal(frames["serial"].predictions, frames[kind].predictions)
         pd.testing.assert_frame_equal(frames["serial"].scores, frames[kind].scores)
+
+
+def _blas_threads(_: int) -> int:
+    import numpy  # noqa: F401  - loads the BLAS library whose pool is limited
+    from threadpoolctl import threadpool_info
+
+    return max((p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"), default=1)
+
+
+def test_tasks_run_with_one_blas_thread():
+    for kind, kwargs in (("serial", {}), ("local", {"workers": 2})):
+        with make_executor(kind, **kwargs) as ex:
+            assert ex.map(_blas_threads, [0, 1]) == [1, 1]
