@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -257,6 +258,8 @@ def _load(events: EventsInput, opts: TrainOptions, cat: pd.DataFrame) -> _Data:
 def _cutoff(text: str | None, months: pd.Series) -> pd.Period:
     if text is None:
         return months.max()
+    if not re.fullmatch(r"\d{4}-\d{2}", text.strip()):
+        raise ValueError(f"bad cutoff {text!r}: use YYYY-MM")
     try:
         end = pd.Period(text, freq="M")
     except (ValueError, TypeError):

@@ -175,13 +175,17 @@ class Registry:
         """Every version, newest first: version, aliases, run id, creation time, key scores, tags."""
         with self._call(f"list versions of {self.name!r}"):
             found = self.client.search_model_versions(f"name = '{self.name}'")
+            aliases: dict[str, list[str]] = {}
+            if found:
+                for alias, version in (self.client.get_registered_model(self.name).aliases or {}).items():
+                    aliases.setdefault(str(version), []).append(str(alias))
         rows = []
         for mv in sorted(found, key=lambda v: int(v.version), reverse=True):
             tags = dict(mv.tags or {})
             scores = self.scores(mv)
             rows.append({
                 "version": str(mv.version),
-                "aliases": sorted(mv.aliases or []),
+                "aliases": sorted(aliases.get(str(mv.version), [])),
                 "run_id": mv.run_id,
                 "created": int(mv.creation_timestamp or 0),
                 "complete": tags.get(COMPLETE_TAG) == "true",
