@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from threadpoolctl import threadpool_limits
 
 from models.episodes import load_catalog
 from models.estimators.base import Forecaster
@@ -64,7 +65,8 @@ def forecast_command(
         levels = parse_quantiles(quantiles)
         panel = load_panel(events, fmt, cutoff)
         forecaster = _forecaster(model, choice, catalog)
-        frame = forecaster.fit(panel).predict(panel, horizon, levels)
+        with threadpool_limits(limits=1):  # small matrices: BLAS threads only oversubscribe the cores
+            frame = forecaster.fit(panel).predict(panel, horizon, levels)
         check_forecast_frame(frame, levels)
         frame = frame[forecast_columns(levels)]
         out.parent.mkdir(parents=True, exist_ok=True)
