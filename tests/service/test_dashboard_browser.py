@@ -236,17 +236,33 @@ def regions_by_id(server: Server) -> dict[str, dict[str, Any]]:
 # ---- tests --------------------------------------------------------------------------------------
 
 
-def test_first_render_time_and_asset_weight(server: Server, browser: WebDriver, artifacts: Path) -> None:
-    viewport(browser, LAPTOP)
-    browser.get("about:blank")
-    open_page(browser, server.url + "/")
-    first_render = float(browser.execute_script(
+def first_render_ms(driver: WebDriver) -> float:
+    """Navigation start to the ranking table rendered, from the page's own performance mark."""
+    return float(driver.execute_script(
         "return performance.getEntriesByName('threatcast:table-rendered')[0].startTime"))
-    loads: list[dict[str, Any]] = browser.execute_script("""
-        const nav = performance.getEntriesByType('navigation')[0];
-        return [nav, ...performance.getEntriesByType('resource')].map(e => ({
-          name: e.name, type: e.initiatorType || 'navigation', bytes: e.encodedBodySize,
-          transfer: e.transferSize}));""")
+
+
+def test_first_render_time_and_asset_weight(server: Server, browser: WebDriver, artifacts: Path) -> None:
+    """First render under 1 s on loopback with an empty HTTP cache; the page's own assets under 500 KB.
+
+    The first load of a fresh browser process is recorded too (it also pays the renderer's start);
+    the budget applies to the median of three loads with the HTTP cache disabled.
+    """
+    viewport(browser, LAPTOP)
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+    try:
+        renders = []
+        for _ in range(4):
+            browser.get("about:blank")
+            open_page(browser, server.url + "/")
+            renders.append(first_render_ms(browser))
+        loads: list[dict[str, Any]] = browser.execute_script("""
+            const nav = performance.getEntriesByType('navigation')[0];
+            return [nav, ...performance.getEntriesByType('resource')].map(e => ({
+              name: e.name, type: e.initiatorType || 'navigation', bytes: e.encodedBodySize}));""")
+    finally:
+        browser.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": False})
     origin = server.url + "/"
     assert all(e["name"].startswith(origin) for e in loads), [e["name"] for e in loads]
     assets = [e for e in loads if e["type"] == "navigation" or "/static/" in e["name"]]
@@ -255,12 +271,15 @@ def test_first_render_time_and_asset_weight(server: Server, browser: WebDriver, 
     asset_bytes = sum(int(e["bytes"]) for e in assets)
     disk_bytes = sum(p.stat().st_size for p in STATIC_DIR.rglob("*") if p.is_file())
     api_bytes = sum(int(e["bytes"]) for e in loads if "/v1/" in e["name"])
-    figures = {"first_render_ms": round(first_render, 1), "asset_bytes_loaded": asset_bytes,
-               "asset_bytes_on_disk": disk_bytes, "api_bytes_first_render": api_bytes,
-               "requests": len(loads)}
+    median = sorted(renders[1:])[1]
+    figures = {"first_render_ms_median": round(median, 1),
+               "first_render_ms_fresh_browser": round(renders[0], 1),
+               "first_render_ms_runs": [round(r, 1) for r in renders],
+               "asset_bytes_loaded": asset_bytes, "asset_bytes_on_disk": disk_bytes,
+               "api_bytes_loaded": api_bytes, "requests": len(loads)}
     (artifacts / "figures.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     print(f"dashboard figures: {figures}")
-    assert 0 < first_render < FIRST_RENDER_BUDGET_MS
+    assert 0 < median < FIRST_RENDER_BUDGET_MS
     assert 0 < asset_bytes < ASSET_BUDGET and disk_bytes < ASSET_BUDGET
     assert severe_console(browser) == []
 
