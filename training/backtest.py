@@ -339,12 +339,14 @@ def run_backtest(panel: Panel, catalog: pd.DataFrame, models: Mapping[str, Calla
     t_run = time.perf_counter() - t0
     predictions = pd.concat([r[0] for r in results], ignore_index=True)
     predictions["post_occupation"] = post_occupation_flags(predictions, catalog)
+    t_combine = time.perf_counter()
     if combine is not None:
         extra = combine(predictions)
         predictions = pd.concat([predictions, extra], ignore_index=True)
     t1 = time.perf_counter()
     scores = score_predictions(predictions, base)
-    timings: dict[str, Any] = {"origins": t_run, "scoring": time.perf_counter() - t1}
+    timings: dict[str, Any] = {"origins": t_run, "combine": t1 - t_combine,
+                               "scoring": time.perf_counter() - t1}
     for _, per_origin in results:
         for key, seconds in per_origin.items():
             timings[key] = timings.get(key, 0.0) + seconds
