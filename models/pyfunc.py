@@ -146,7 +146,7 @@ class BundleModel(PythonModel):  # type: ignore[misc]
         # The bundle travels as an artifact, never inside the pickled model object.
         return {"bundle": None}
 
-    def predict(self, context: Any, model_input: Any, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    def predict(self, context: Any, model_input, params: dict[str, Any] | None = None) -> pd.DataFrame:  # type: ignore[no-untyped-def]
         """Answer a frame of requests with the forecast frame (every region for an empty frame).
 
         Raises:
