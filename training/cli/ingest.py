@@ -57,18 +57,17 @@ def ingest_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead.")] = False,
 ) -> None:
     """Read event files (ACLED, UCDP GED, GTD or canonical) into validated canonical events."""
-    err = Console(stderr=True)
     if fmt not in FORMAT_CHOICES:
-        err.print(f"error: unknown format {fmt!r}; choose one of {', '.join(FORMAT_CHOICES)}")
+        typer.echo(f"error: unknown format {fmt!r}; choose one of {', '.join(FORMAT_CHOICES)}", err=True)
         raise typer.Exit(2)
     try:
         result = ingest(files, fmt=fmt, perpetrator_filter=not no_perpetrator_filter)
         outputs = write_ingest(result, data_dir)
     except SourceFormatError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     except OSError as exc:
-        err.print(f"error: cannot write to {data_dir}: {exc}", markup=False, highlight=False)
+        typer.echo(f"error: cannot write to {data_dir}: {exc}", err=True)
         raise typer.Exit(2) from None
     written = [outputs.events, outputs.rejects, outputs.summary]
     if as_json:
