@@ -538,7 +538,7 @@
     const parts = [];
     for (let year = Math.ceil(begin / 12); year * 12 <= end; year += 1) {
       const step = end - begin > 180 ? 5 : end - begin > 72 ? 2 : 1;
-      if (year % step) continue;
+      if (year % step || x(year * 12) > W - 26) continue;
       parts.push(svg("line", { x1: x(year * 12), x2: x(year * 12), y1: 14, y2: H - 14, class: "grid" }),
         svg("text", { x: x(year * 12) + 2, y: H - 3, class: "axis-label", text: String(year) }));
     }
