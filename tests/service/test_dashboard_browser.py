@@ -94,7 +94,8 @@ def occupation(occ: dict[str, Any]) -> str:
 class Server:
     """The real app under uvicorn on a loopback port of its own, in a background thread."""
 
-    def __init__(self, store: Store, **settings: object) -> None:
+    def __init__(self, store: Store, ready_path: str = "/ready", **settings: object) -> None:
+        self.ready_path = ready_path
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -109,7 +110,7 @@ class Server:
         while time.monotonic() < deadline:
             if self.server.started:
                 try:
-                    if httpx.get(self.url + "/ready", timeout=5).status_code == 200:
+                    if httpx.get(self.url + self.ready_path, timeout=5).status_code == 200:
                         return self
                 except httpx.HTTPError:
                     pass
@@ -500,11 +501,26 @@ def demo_like_bundle() -> ForecastBundle:
                           horizon=3, provenance={"model_name": "threatcast"})
 
 
-def test_synthetic_badge_on_demo_data(store: Store, browser: WebDriver) -> None:
+def test_synthetic_badge_on_demo_data_and_no_stale_warning_when_fresh(store: Store,
+                                                                       browser: WebDriver) -> None:
     store.register(demo_like_bundle(), name="threatcast-dashboard-demo")
-    with Server(store, model_uri="models:/threatcast-dashboard-demo@champion") as demo:
+    with Server(store, model_uri="models:/threatcast-dashboard-demo@champion",
+                stale_after_days=1_000_000) as demo:
+        assert demo.get("/v1/model")["stale"] is False
         open_page(browser, demo.url + "/")
         badge = browser.find_element(By.ID, "synthetic-badge")
         assert badge.is_displayed() and badge.text == "SYNTHETIC"
+        assert not browser.find_element(By.ID, "stale-warning").is_displayed()
         assert {r["admin1"] for r in table_rows(browser)} == {"Demo Tombouctou", "Demo Gao", "Demo Sahel"}
         assert len(Select(browser.find_element(By.ID, "filter-horizon")).options) == 3
+
+
+def test_page_without_a_model_says_so(store: Store, browser: WebDriver) -> None:
+    with Server(store, ready_path="/health", model_uri="models:/threatcast-dashboard-none@champion") as empty:
+        assert httpx.get(empty.url + "/ready").status_code == 503
+        browser.get(empty.url + "/")
+        error = wait(browser, lambda d: d.find_element(By.ID, "error") if d.find_element(
+            By.ID, "error").is_displayed() else None)
+        assert error.text.startswith("The dashboard could not load:") and "no model is loaded" in error.text
+        assert browser.find_elements(By.CSS_SELECTOR, "[data-testid=ranking-row]") == []
+        assert browser.find_element(By.ID, "ranking").get_attribute("aria-busy") == "false"
