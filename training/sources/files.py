@@ -10,6 +10,8 @@ it is not valid UTF-8, as Latin-1 (GTD's CSV exports use Latin-1). Repeated head
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,9 +67,19 @@ def _unique_names(names: list[str]) -> list[str]:
 
 
 def _csv_header(path: Path, encoding: str) -> list[str]:
-    options = pa_csv.ReadOptions(encoding=encoding, block_size=BLOCK_BYTES)
-    with pa_csv.open_csv(str(path), read_options=options) as reader:
-        return [str(n) for n in reader.schema.names]
+    """The header row, parsed with the csv module from the first bytes of the (decompressed) file."""
+    with pa.input_stream(str(path), compression="detect") as stream:
+        head = b""
+        while b"\n" not in head:
+            block = stream.read(1 << 16)
+            if not block:
+                break
+            head += block
+    text = head.decode("utf-8-sig" if encoding == "utf8" else "latin-1", errors="replace")
+    row = next(csv.reader(io.StringIO(text)), [])
+    if not any(cell.strip() for cell in row):
+        raise pd.errors.EmptyDataError("no header row")
+    return row
 
 
 def _batches_to_frame(batches: list[pa.RecordBatch], names: list[str]) -> pd.DataFrame:
@@ -78,10 +90,10 @@ def _batches_to_frame(batches: list[pa.RecordBatch], names: list[str]) -> pd.Dat
 def _iter_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     encoding = _encoding(path)
     header = _csv_header(path, encoding)
-    names = _unique_names(header)
     convert = pa_csv.ConvertOptions(column_types=dict.fromkeys(header, pa.large_string()))
     options = pa_csv.ReadOptions(encoding=encoding, block_size=BLOCK_BYTES)
     with pa_csv.open_csv(str(path), read_options=options, convert_options=convert) as reader:
+        names = _unique_names([str(n) for n in reader.schema.names])
         pending: list[pa.RecordBatch] = []
         rows, chunks = 0, 0
         for batch in reader:
@@ -143,16 +155,7 @@ def read_header(path: str | Path) -> list[str]:
             return [str(c) for c in pd.read_parquet(file).columns]
         if kind == "excel":
             return [str(c) for c in pd.read_excel(file, nrows=0, engine="openpyxl").columns]
-        with pa.input_stream(str(file), compression="detect") as stream:
-            first = stream.read(BLOCK_BYTES)
-        encoding = "utf8"
-        try:
-            first.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            encoding = "utf8" if exc.start > len(first) - 4 else "latin1"
-        if not first.strip():
-            raise SourceFormatError(name, "the file is empty (no header row)")
-        return _unique_names(_csv_header(file, encoding))
+        return _unique_names(_csv_header(file, "utf8"))
     except (pa.ArrowInvalid, pd.errors.ParserError, ValueError, OSError, zipfile.BadZipFile,
             EOFError) as exc:
         if isinstance(exc, SourceFormatError):

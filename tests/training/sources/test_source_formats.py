@@ -75,7 +75,7 @@ def test_unknown_format_name_is_rejected(fixtures: Path) -> None:
 
 @pytest.mark.parametrize(("content", "message"), [
     (b"", "empty"),
-    (b"event_id_cnty,event_date\n1,2,3,4\n", "cannot read the file as csv"),
+    (b"event_id,date,country,admin1,attack_type\nx1,2020-01-01,MLI\n", "cannot read the file as csv"),
 ])
 def test_unreadable_csv(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "bad.csv"
