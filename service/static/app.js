@@ -428,7 +428,10 @@
       view.setAttribute("aria-busy", "false");
       if (scroll) view.scrollIntoView({ block: "start" });
     } catch (err) {
-      if (seq === state.regionSeq) showError(String(err.message || err));
+      if (seq === state.regionSeq) {
+        view.setAttribute("aria-busy", "false");
+        showError(String(err.message || err));
+      }
     }
   }
 
