@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
+from mlflow.store.artifact.utils.models import _parse_model_id_if_present
 
 from training.tracking import Tracker, TrackingError
 
@@ -122,7 +123,9 @@ class Registry:
                 self.client.get_registered_model(self.name)
             except MlflowException:
                 self.client.create_registered_model(self.name)
-            mv = self.client.create_model_version(self.name, model_uri, run_id=run_id, tags=dict(tags))
+            model_id = _parse_model_id_if_present(model_uri)
+            mv = self.client.create_model_version(self.name, model_uri, run_id=run_id, tags=dict(tags),
+                                                  model_id=model_id)
             deadline = time.monotonic() + wait_seconds
             while mv.status == "PENDING_REGISTRATION" and time.monotonic() < deadline:
                 time.sleep(0.2)

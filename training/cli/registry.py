@@ -34,7 +34,7 @@ def models_command(
         registry = _registry(model_name)
         rows = registry.versions()
     except (TrackingError, ValueError) as exc:
-        Console(stderr=True).print(f"error: {exc}", markup=False, highlight=False)
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     if as_json:
         typer.echo(json.dumps({"model_name": registry.name, "versions": rows}))
@@ -64,7 +64,7 @@ def promote_command(
         registry = _registry(model_name)
         previous = registry.promote(version)
     except (TrackingError, ValueError) as exc:
-        Console(stderr=True).print(f"error: {exc}", markup=False, highlight=False)
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     payload = {"model_name": registry.name, "alias": CHAMPION, "version": version, "previous": previous}
     if as_json:

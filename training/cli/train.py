@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -60,18 +61,17 @@ def train_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary (no progress).")] = False,
 ) -> None:
     """Train every model family, log the run to MLflow, register the bundle and gate it."""
-    err = Console(stderr=True)
     try:
         settings = TrainingSettings().override(experiment, model_name)
         options = TrainOptions(cutoff=cutoff, horizon=horizon, origins=origins, executor=executor,
                                scheduler=scheduler, workers=workers, models=models,
                                classifier=not no_classifier, force=force, seed=seed, fmt=fmt,
-                               catalog_path=catalog, progress=not as_json)
+                               catalog_path=catalog, progress=not as_json and sys.stderr.isatty())
         if fmt not in FORMAT_CHOICES:
             raise TrainingError(f"unknown format {fmt!r}; choose one of {', '.join(FORMAT_CHOICES)}")
         result = train(_paths(events), options, settings)
     except (TrainingError, ValueError) as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     if as_json:
         typer.echo(json.dumps(result.as_dict()))
