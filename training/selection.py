@@ -58,9 +58,59 @@ def _default(models: Sequence[str], default_model: str | None) -> str:
     return "mean12" if "mean12" in models else models[0]
 
 
-def _wide(predictions: pd.DataFrame, value: str) -> pd.DataFrame:
-    return predictions.pivot_table(index=KEY_COLUMNS, columns="model", values=value, aggfunc="first",
-                                   observed=True)
+SOURCES = ("count", "blend", "classifier")
+"""``p_any`` sources in tie-break order."""
+
+
+def row_stats(predictions: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
+    """Sums per target month x attack type x count model: rows, CRPS and Brier of every ``p_any`` source.
+
+    Returns:
+        Indexed by ``target_month``, ``attack_type``, ``model``; columns ``n``, ``crps``,
+        ``brier_count``, ``brier_blend``, ``brier_classifier`` (the last two NaN without classifier).
+    """
+    rows = predictions[predictions["model"].isin(list(models))]
+    event = (rows["y"].to_numpy(dtype=float) >= 1).astype(float)
+    own = rows["p_any"].to_numpy(dtype=float)
+    clf_rows = predictions[predictions["model"] == CLASSIFIER]
+    if len(clf_rows):
+        clf = clf_rows.set_index(KEY_COLUMNS)["p_any"]
+        p_clf = clf.reindex(pd.MultiIndex.from_frame(rows[KEY_COLUMNS])).to_numpy(dtype=float)
+    else:
+        p_clf = np.full(len(rows), np.nan)
+    frame = pd.DataFrame({
+        "target_month": rows["target_month"].to_numpy(), "attack_type": rows["attack_type"].to_numpy(),
+        "model": rows["model"].to_numpy(), "n": 1.0, "crps": rows["crps"].to_numpy(dtype=float),
+        "brier_count": (own - event) ** 2, "brier_blend": (0.5 * (own + p_clf) - event) ** 2,
+        "brier_classifier": (p_clf - event) ** 2,
+    })
+    return frame.groupby(["target_month", "attack_type", "model"], sort=True).sum(min_count=1)
+
+
+def _choose(stats: pd.DataFrame, models: Sequence[str], default: str) -> dict[str, dict[str, Any]]:
+    """Apply the rule to sums indexed by ``attack_type`` x ``model`` (see :func:`row_stats`)."""
+    table: dict[str, dict[str, Any]] = {}
+    present = set(stats.index.get_level_values("attack_type")) if len(stats) else set()
+    for attack_type in PANEL_TYPES:
+        if attack_type not in present:
+            table[attack_type] = {"count_model": default, "p_any": "count", "crps": {}, "brier": {},
+                                  "rows": 0}
+            continue
+        sub = stats.xs(attack_type, level="attack_type")
+        sub = sub[sub.index.isin(list(models)) & (sub["n"] > 0)]
+        means = (sub["crps"] / sub["n"]).reindex([m for m in models if m in sub.index])
+        chosen = str(means.idxmin())
+        entry = sub.loc[chosen].to_numpy(dtype=float)
+        col = {c: i for i, c in enumerate(sub.columns)}
+        n = float(entry[col["n"]])
+        brier = {src: float(entry[col[f"brier_{src}"]]) / n for src in SOURCES}
+        finite = {src: b for src, b in brier.items() if np.isfinite(b)}
+        source = min(finite, key=finite.__getitem__) if finite else "count"
+        table[attack_type] = {"count_model": chosen, "p_any": source,
+                              "crps": {str(k): float(v) for k, v in means.items()},
+                              "brier": {k: v for k, v in brier.items() if np.isfinite(v)},
+                              "rows": int(n)}
+    return table
 
 
 def select(predictions: pd.DataFrame, candidates: Sequence[str] | None = None,
@@ -82,36 +132,8 @@ def select(predictions: pd.DataFrame, candidates: Sequence[str] | None = None,
     """
     models = _count_models(predictions, candidates)
     default = _default(models, default_model)
-    crps = _wide(predictions[predictions["model"].isin(models)], "crps")
-    probs = _wide(predictions[predictions["model"].isin([*models, CLASSIFIER])], "p_any")
-    truth = predictions.groupby(KEY_COLUMNS, observed=True)["y"].first()
-    has_clf = CLASSIFIER in probs.columns
-    types = crps.index.get_level_values("attack_type")
-    ptypes = probs.index.get_level_values("attack_type")
-    table: dict[str, dict[str, Any]] = {}
-    for attack_type in PANEL_TYPES:
-        sub = crps[types == attack_type].dropna()
-        if sub.empty:
-            table[attack_type] = {"count_model": default, "p_any": "count", "crps": {}, "brier": {},
-                                  "rows": 0}
-            continue
-        means = sub.mean()
-        chosen = str(means.idxmin())
-        ps = probs[ptypes == attack_type].dropna()
-        event = (truth.reindex(ps.index).to_numpy(dtype=float) >= 1).astype(float)
-        sources = {"count": ps[chosen].to_numpy(dtype=float)}
-        if has_clf:
-            clf = ps[CLASSIFIER].to_numpy(dtype=float)
-            sources["blend"] = 0.5 * (sources["count"] + clf)
-            sources["classifier"] = clf
-        brier = {s: float(((p - event) ** 2).mean()) if len(p) else float("nan")
-                 for s, p in sources.items()}
-        finite = {s: b for s, b in brier.items() if np.isfinite(b)}
-        source = min(finite, key=finite.__getitem__) if finite else "count"
-        table[attack_type] = {"count_model": chosen, "p_any": source,
-                              "crps": {str(k): float(v) for k, v in means.items()},
-                              "brier": brier, "rows": len(sub)}
-    return table
+    stats = row_stats(predictions, models).groupby(level=["attack_type", "model"]).sum(min_count=1)
+    return _choose(stats, models, default)
 
 
 def apply_choice(predictions: pd.DataFrame, choice: Mapping[str, Mapping[str, Any]],
@@ -147,16 +169,13 @@ def walk_forward(predictions: pd.DataFrame, candidates: Sequence[str] | None = N
     """
     models = _count_models(predictions, candidates)
     default = _default(models, default_model)
+    stats = row_stats(predictions, models)
+    months = stats.index.get_level_values("target_month")
     parts = []
-    for origin in sorted(predictions["origin"].unique()):
-        known = predictions[predictions["target_month"] <= origin]
-        now = predictions[predictions["origin"] == origin]
-        if known.empty:
-            choice: dict[str, dict[str, Any]] = {t: {"count_model": default, "p_any": "count"}
-                                                 for t in PANEL_TYPES}
-        else:
-            choice = select(known, models, default)
-        parts.append(apply_choice(now, choice, name))
+    for origin, now in predictions.groupby("origin", sort=True):
+        known = stats[months <= str(origin)]
+        pooled = known.groupby(level=["attack_type", "model"]).sum(min_count=1)
+        parts.append(apply_choice(now, _choose(pooled, models, default), name))
     return pd.concat(parts, ignore_index=True)
 
 
