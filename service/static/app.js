@@ -364,7 +364,7 @@
     map.setAttribute("viewBox", `0 0 ${MAP_W} ${frame.height}`);
     const rows = new Map((state.ranking ? state.ranking.items : []).map((r) => [r.region_id, r]));
     const maxMean = Math.max(0, ...[...rows.values()].map((r) => r.mean));
-    const radius = (r) => (r ? 3.5 + 9.5 * Math.sqrt(maxMean > 0 ? r.mean / maxMean : 0) : 2.5);
+    const radius = (r) => (r ? 4 + 9 * Math.sqrt(maxMean > 0 ? r.mean / maxMean : 0) : 3);
     const byCountry = new Map();
     for (const p of points) {
       if (!byCountry.has(p.country)) byCountry.set(p.country, []);
