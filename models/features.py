@@ -83,8 +83,8 @@ def count_cube(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
     cube = np.zeros((len(regions), len(PANEL_TYPES), len(months)), dtype=float)
     counts = panel.counts
     if len(counts):
-        r = regions.get_indexer(counts["region_id"])
-        k = pd.Index(PANEL_TYPES).get_indexer(counts["attack_type"])
+        r = regions.get_indexer(pd.Index(counts["region_id"]))
+        k = pd.Index(PANEL_TYPES).get_indexer(pd.Index(counts["attack_type"]))
         m = months.get_indexer(pd.PeriodIndex(counts["month"], freq="M"))
         ok = (r >= 0) & (k >= 0) & (m >= 0)
         cube[r[ok], k[ok], m[ok]] = counts["count"].to_numpy(dtype=float)[ok]
@@ -197,8 +197,8 @@ def make_features(panel: Panel, catalog: pd.DataFrame) -> pd.DataFrame:
     """
     fc = build_cube(panel, catalog)
     counts = panel.counts
-    r = pd.Index(fc.regions).get_indexer(counts["region_id"])
-    k = pd.Index(PANEL_TYPES).get_indexer(counts["attack_type"])
+    r = pd.Index(fc.regions).get_indexer(pd.Index(counts["region_id"]))
+    k = pd.Index(PANEL_TYPES).get_indexer(pd.Index(counts["attack_type"]))
     m = fc.months.get_indexer(pd.PeriodIndex(counts["month"], freq="M"))
     out = counts[["region_id", "month", "attack_type", "count"]].reset_index(drop=True).copy()
     all_k = len(PANEL_TYPES) - 1

@@ -95,7 +95,7 @@ def _standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def fit_count_regression(x: np.ndarray, y: np.ndarray, level: np.ndarray, *, min_positive: int,
-                         l2: float, maxiter: int) -> CountFit:
+                         l2: float, maxiter: int, cap_factor: float = 1.0) -> CountFit:
     """Fit one NB regression with its fallbacks (see the module docstring).
 
     Args:
@@ -103,11 +103,13 @@ def fit_count_regression(x: np.ndarray, y: np.ndarray, level: np.ndarray, *, min
         y: target counts.
         level: shrunken region level of each row (for the fallback's dispersion).
         min_positive: fewest rows with a positive target to attempt a regression.
-        l2: ridge penalty of the regularised Poisson fallback.
+        l2: ridge penalty per event on the standardised coefficients (see :func:`irls`); per row
+            for the ridge Poisson fallback.
         maxiter: IRLS iteration cap.
+        cap_factor: the expected count is capped at ``cap_factor`` times the largest training count.
     """
     n_pos = int((y > 0).sum())
-    eta_cap = float(np.log(2.0 * max(float(y.max()) if len(y) else 0.0, 1.0) + 5.0))
+    eta_cap = float(np.log(cap_factor * max(float(y.max()) if len(y) else 0.0, 1.0)))
     empty = np.zeros(0)
     if n_pos < min_positive:
         alpha = moment_alpha(y, level) if len(y) else _MIN_ALPHA
@@ -120,13 +122,10 @@ def fit_count_regression(x: np.ndarray, y: np.ndarray, level: np.ndarray, *, min
         try:
             start = np.zeros(design.shape[1])
             start[0] = np.log(max(float(y.mean()), 1e-6))
-            pois = irls(design, y, 0.0, start, ridge=1e-6, maxiter=maxiter, eta_cap=eta_cap)
+            pois = irls(design, y, 0.0, start, ridge=l2, maxiter=maxiter, eta_cap=eta_cap)
             alpha = moment_alpha(y, np.exp(np.minimum(design @ pois, eta_cap)))
-            coef = irls(design, y, alpha, pois, ridge=1e-6, maxiter=maxiter, eta_cap=eta_cap)
+            coef = irls(design, y, alpha, pois, ridge=l2, maxiter=maxiter, eta_cap=eta_cap)
             alpha = moment_alpha(y, np.exp(np.minimum(design @ coef, eta_cap)))
-            family = sm.families.NegativeBinomial(alpha=alpha)
-            nb = sm.GLM(y, design, family=family).fit(start_params=coef, maxiter=2)
-            coef = np.asarray(nb.params, dtype=float)
             if not np.isfinite(coef).all() or np.abs(coef).max() > _MAX_COEF:
                 raise FloatingPointError("coefficients diverged")
             return CountFit("negbin", coef, center, scale, alpha, eta_cap,
@@ -135,7 +134,7 @@ def fit_count_regression(x: np.ndarray, y: np.ndarray, level: np.ndarray, *, min
             reason = f"negbin failed ({exc}); ridge Poisson"
         try:
             ridge = sm.GLM(y, design, family=sm.families.Poisson()).fit_regularized(
-                alpha=l2, L1_wt=0.0)
+                alpha=l2 * max(float(y.sum()), 1.0) / len(y), L1_wt=0.0)
             coef = np.asarray(ridge.params, dtype=float)
             if not np.isfinite(coef).all():
                 raise FloatingPointError("ridge coefficients not finite")
@@ -149,22 +148,25 @@ def fit_count_regression(x: np.ndarray, y: np.ndarray, level: np.ndarray, *, min
 
 def irls(design: np.ndarray, y: np.ndarray, alpha: float, start: np.ndarray, *, ridge: float,
          maxiter: int, eta_cap: float, tol: float = 1e-8) -> np.ndarray:
-    """Iteratively reweighted least squares of a log-link NB2 GLM with fixed ``alpha`` (0: Poisson).
+    """Ridge-penalised IRLS of a log-link NB2 GLM with fixed ``alpha`` (0: Poisson).
 
-    Solves the normal equations (``p x p``) with a small ridge on the non-intercept coefficients,
-    which keeps collinear lag features stable and costs nothing on well-posed problems.
+    The working weights come from statsmodels' ``NegativeBinomial(alpha)`` (or ``Poisson``) family.
+    Solves the ``p x p`` normal equations with a ridge of ``ridge * sum(y)`` on the non-intercept
+    (standardised) coefficients: the Fisher information of a coefficient grows with the number of
+    events, not rows, so sparse types are shrunk hard and busy ones barely.
 
     Raises:
         FloatingPointError: when the iteration leaves finite numbers.
     """
+    family = sm.families.NegativeBinomial(alpha=alpha) if alpha > 0 else sm.families.Poisson()
     beta = start.copy()
-    penalty = np.full(design.shape[1], ridge * len(y))
+    penalty = np.full(design.shape[1], ridge * max(float(y.sum()), 1.0))
     penalty[0] = 0.0
     dev_old = np.inf
     for _ in range(maxiter):
         eta = np.minimum(design @ beta, eta_cap)
         mu = np.exp(eta)
-        weight = mu / (1.0 + alpha * mu)
+        weight = family.weights(mu)
         work = eta + (y - mu) / np.maximum(mu, 1e-10)
         xtw = design.T * weight
         beta = np.linalg.solve(xtw @ design + np.diag(penalty), xtw @ work)
@@ -186,23 +188,25 @@ class PooledNegBin(Forecaster):
         window: months of training origins (the most recent ones); ``None`` uses all.
         max_rows: training rows per regression above which a seeded subsample is taken.
         min_positive: fewest positive targets to attempt a regression (else ``fallback-mean``).
-        l2: ridge penalty of the ``poisson-regularised`` fallback.
+        l2: ridge penalty per event on the standardised coefficients.
         maxiter: IRLS iteration cap.
+        cap_factor: expected counts are capped at this multiple of the largest training count.
         random_state: seed of the row subsample.
         catalog: occupation episode catalog; ``None`` loads the shipped one.
     """
 
     name = "pooled_negbin"
 
-    def __init__(self, max_horizon: int = 6, window: int | None = 120, max_rows: int | None = 20_000,
-                 min_positive: int = 25, l2: float = 1e-3, maxiter: int = 50, random_state: int = 0,
-                 catalog: pd.DataFrame | None = None) -> None:
+    def __init__(self, max_horizon: int = 6, window: int | None = 60, max_rows: int | None = 20_000,
+                 min_positive: int = 25, l2: float = 1.0, maxiter: int = 50, cap_factor: float = 1.0,
+                 random_state: int = 0, catalog: pd.DataFrame | None = None) -> None:
         self.max_horizon = max_horizon
         self.window = window
         self.max_rows = max_rows
         self.min_positive = min_positive
         self.l2 = l2
         self.maxiter = maxiter
+        self.cap_factor = cap_factor
         self.random_state = random_state
         self.catalog = catalog
 
@@ -240,7 +244,7 @@ class PooledNegBin(Forecaster):
         y = fc.counts[r, k, m + h]
         level = shrunken_level(fc, k, r, m, prior)
         return fit_count_regression(x, y, level, min_positive=self.min_positive, l2=self.l2,
-                                    maxiter=self.maxiter)
+                                    maxiter=self.maxiter, cap_factor=self.cap_factor)
 
     def _report(self) -> dict[str, Any]:
         methods: dict[str, int] = {}

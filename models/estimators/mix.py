@@ -1,0 +1,154 @@
+"""Tactic mix: the expected share of each attack type among a region's next events.
+
+Shares are the region's recent attack-type counts (exponentially down-weighted with age, over the
+last ``window`` months) shrunk toward its country's recent mix, itself shrunk toward the global mix
+of the training window, as Dirichlet-multinomial posterior means. The prior strength is chosen on
+the training window: at each of its last ``tune_months`` origins, every candidate strength predicts
+the mix of the following six months, and the one with the lowest multinomial log loss wins.
+
+Post-occupation adjustment: factors learned on the training window (the mix among events in the
+post-occupation window of any region, relative to the global mix, shrunk toward 1) multiply the
+shares of a region whose target month falls within ``POST_WINDOW_MONTHS`` after an occupation
+ended; shares are renormalised. This is where kidnappings, bombings and suicide attacks rise after
+a liberation.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from models.episodes import load_catalog, occupation_status
+from models.estimators.base import NotFittedError
+from models.features import POST_WINDOW_MONTHS, count_cube, known_regions
+from models.panel import Panel
+from models.taxonomy import ATTACK_TYPES
+
+_N = len(ATTACK_TYPES)
+
+
+def _weighted_recent(cube: np.ndarray, end: int, window: int, half_life: float) -> np.ndarray:
+    """``(R, K)`` counts of the ``window`` months ending at ``end``, down-weighted by age."""
+    start = max(0, end - window + 1)
+    block = cube[:, :_N, start: end + 1]
+    age = np.arange(block.shape[2])[::-1]
+    return (block * (0.5 ** (age / half_life))[None, None, :]).sum(axis=2)
+
+
+def _country_totals(x: np.ndarray, countries: np.ndarray) -> np.ndarray:
+    codes, inverse = np.unique(countries, return_inverse=True)
+    sums = np.zeros((len(codes), x.shape[1]))
+    np.add.at(sums, inverse, x)
+    return sums[inverse]
+
+
+def mix_shares(recent: np.ndarray, countries: np.ndarray, global_shares: np.ndarray,
+               strength: float) -> np.ndarray:
+    """Region shares: own recent counts shrunk toward the country mix, shrunk toward the global mix."""
+    country = _country_totals(recent, countries) if len(recent) else recent
+    country_shares = (country + strength * global_shares) / (country.sum(axis=1, keepdims=True) + strength)
+    return (recent + strength * country_shares) / (recent.sum(axis=1, keepdims=True) + strength)
+
+
+class TacticMix(BaseEstimator):  # type: ignore[misc]
+    """Shrunken recent attack-type shares with a learned post-occupation adjustment.
+
+    Args:
+        window: months of recent history per region.
+        half_life: months after which an event weighs half.
+        strengths: candidate prior strengths (pseudo-events); the best on the training window wins.
+        tune_months: origins at the end of the training window used to choose the strength.
+        post_shrink: pseudo-events shrinking the post-occupation factors toward 1.
+        catalog: occupation episode catalog; ``None`` loads the shipped one.
+    """
+
+    name = "tactic_mix"
+
+    def __init__(self, window: int = 24, half_life: float = 6.0,
+                 strengths: tuple[float, ...] = (1.0, 3.0, 10.0, 30.0), tune_months: int = 24,
+                 post_shrink: float = 20.0, catalog: pd.DataFrame | None = None) -> None:
+        self.window = window
+        self.half_life = half_life
+        self.strengths = strengths
+        self.tune_months = tune_months
+        self.post_shrink = post_shrink
+        self.catalog = catalog
+
+    def fit(self, panel: Panel) -> Self:
+        """Learn the global mix, the prior strength and the post-occupation factors from ``panel``."""
+        if not self.strengths:
+            raise ValueError("strengths must name at least one candidate")
+        self.catalog_ = self.catalog if self.catalog is not None else load_catalog()
+        cube, covered = count_cube(panel)
+        known = known_regions(panel)
+        cube = cube[known]
+        countries = panel.regions["country"].to_numpy(dtype=object)[known]
+        end = cube.shape[2] - 1
+        totals = cube[:, :_N, :].sum(axis=(0, 2)) if cube.size else np.zeros(_N)
+        self.global_shares_ = (totals + 1.0) / (totals.sum() + _N)
+        self.strength_, scores = self._tune(cube, countries, end)
+        status = occupation_status(panel.regions.index.to_numpy()[known], panel.months, self.catalog_)
+        shape = (int(known.sum()), len(panel.months))
+        post = ((status["phase"].to_numpy(dtype=object) == "after")
+                & (status["months_since_end"].to_numpy(dtype=float) <= POST_WINDOW_MONTHS)).reshape(shape)
+        post_counts = (cube[:, :_N, :] * post[:, None, :]).sum(axis=(0, 2)) if cube.size else np.zeros(_N)
+        n_post = float(post_counts.sum())
+        self.post_factors_ = ((post_counts + self.post_shrink * self.global_shares_)
+                              / ((n_post + self.post_shrink) * self.global_shares_))
+        self.report_: dict[str, Any] = {
+            "family": self.name, "strength": self.strength_, "tuning_log_loss": scores,
+            "post_occupation_events": int(n_post),
+            "post_factors": {t: round(float(f), 3) for t, f in zip(ATTACK_TYPES, self.post_factors_,
+                                                                  strict=True)},
+        }
+        self.fitted_ = True
+        return self
+
+    def _tune(self, cube: np.ndarray, countries: np.ndarray, end: int) -> tuple[float, dict[str, float]]:
+        """Pick the strength with the lowest log loss of next-six-month mixes over recent origins."""
+        origins = [t for t in range(end - 6 - self.tune_months + 1, end - 5) if t >= 0]
+        losses = {s: 0.0 for s in self.strengths}
+        for t in origins:
+            future = cube[:, :_N, t + 1: t + 7].sum(axis=2)
+            if future.sum() == 0:
+                continue
+            recent = _weighted_recent(cube, t, self.window, self.half_life)
+            for s in self.strengths:
+                shares = mix_shares(recent, countries, self.global_shares_, s)
+                losses[s] -= float((future * np.log(np.maximum(shares, 1e-12))).sum())
+        best = min(self.strengths, key=lambda s: (losses[s], s))
+        return float(best), {str(s): round(v, 3) for s, v in losses.items()}
+
+    def predict_mix(self, state: Panel, horizon: int) -> pd.DataFrame:
+        """Expected shares: ``region_id``, ``horizon``, ``attack_type``, ``share`` (sum 1 per region, horizon)."""
+        if not getattr(self, "fitted_", False):
+            raise NotFittedError("TacticMix is not fitted; call fit(panel) first")
+        if horizon < 1:
+            raise ValueError(f"horizon must be >= 1, got {horizon}")
+        cube, _ = count_cube(state)
+        regions = state.regions.index.to_numpy()
+        countries = state.regions["country"].to_numpy(dtype=object)
+        recent = _weighted_recent(cube, cube.shape[2] - 1, self.window, self.half_life)
+        base = mix_shares(recent, countries, self.global_shares_, self.strength_)
+        status = occupation_status(regions, pd.period_range(state.cutoff, state.cutoff, freq="M"),
+                                   self.catalog_)
+        after = status["phase"].to_numpy(dtype=object) == "after"
+        since = np.nan_to_num(status["months_since_end"].to_numpy(dtype=float), nan=np.inf)
+        out = np.empty((len(regions), horizon, _N))
+        for h in range(1, horizon + 1):
+            in_window = after & (since + h <= POST_WINDOW_MONTHS)
+            shares = np.where(in_window[:, None], base * self.post_factors_[None, :], base)
+            out[:, h - 1, :] = shares / shares.sum(axis=1, keepdims=True)
+        return pd.DataFrame({
+            "region_id": np.repeat(regions, horizon * _N),
+            "horizon": np.tile(np.repeat(np.arange(1, horizon + 1), _N), len(regions)).astype("int64"),
+            "attack_type": np.tile(np.asarray(ATTACK_TYPES, dtype=object), len(regions) * horizon),
+            "share": out.ravel(),
+        })
+
+    def fit_report(self) -> dict[str, Any]:
+        """What the fit decided (strength, tuning losses, post-occupation factors)."""
+        return dict(getattr(self, "report_", {}))
