@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -126,6 +127,8 @@ def child(mode: str, path: str, out_dir: str) -> None:
                    "rejected": result.summary["rejected"], "ingest_s": mid - start,
                    "rejected_by_reason": result.summary["rejected_by_reason"]}
     figures["seconds"] = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    figures["cpu_s"] = usage.ru_utime + usage.ru_stime
     figures["peak_mb"] = _peak_mb()
     print(json.dumps(figures))
 
@@ -160,11 +163,13 @@ def main() -> None:
     seconds = float(full["seconds"])  # type: ignore[arg-type]
     floor_s = float(floor["seconds"])  # type: ignore[arg-type]
     print(f"pandas.read_csv only : {floor_s:6.1f} s  {rows / floor_s:>10,.0f} rows/s  "
-          f"peak RSS {floor['peak_mb']:,.0f} MB")
+          f"peak RSS {floor['peak_mb']:,.0f} MB  CPU {floor['cpu_s']:.1f} s")
     print(f"ingest (no write)    : {full['ingest_s']:6.1f} s  "
           f"{rows / float(full['ingest_s']):>10,.0f} rows/s")  # type: ignore[arg-type]
     print(f"ingest + write       : {seconds:6.1f} s  {rows / seconds:>10,.0f} rows/s  "
-          f"peak RSS {full['peak_mb']:,.0f} MB")
+          f"peak RSS {full['peak_mb']:,.0f} MB  CPU {full['cpu_s']:.1f} s")
+    print(f"load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+          "(wall times stretch when the machine is shared)")
     print(f"accepted {full['accepted']:,}  rejected {full['rejected']:,}  "
           f"by reason {full['rejected_by_reason']}")
     print(f"ingest / read_csv time ratio: {seconds / floor_s:.2f}x")
