@@ -147,7 +147,7 @@ class EventClassifier(BaseEstimator):  # type: ignore[misc]
         if not calibrate:
             self.models_[h] = self._booster(x, y)
             self.calibrators_[h] = None
-            return {"rows": int(len(y)), "positives": int(y.sum()),
+            return {"rows": len(y), "positives": int(y.sum()),
                     "calibration": "none (hold-out has a single class)"}
         booster = self._booster(x[fit_rows], y[fit_rows])
         raw = booster.predict_proba(x[hold])[:, 1]

@@ -82,7 +82,7 @@ class TacticMix(BaseEstimator):  # type: ignore[misc]
         if not self.strengths:
             raise ValueError("strengths must name at least one candidate")
         self.catalog_ = self.catalog if self.catalog is not None else load_catalog()
-        cube, covered = count_cube(panel)
+        cube, _ = count_cube(panel)
         known = known_regions(panel)
         cube = cube[known]
         countries = panel.regions["country"].to_numpy(dtype=object)[known]
@@ -123,7 +123,10 @@ class TacticMix(BaseEstimator):  # type: ignore[misc]
         return float(best), {str(s): round(v, 3) for s, v in losses.items()}
 
     def predict_mix(self, state: Panel, horizon: int) -> pd.DataFrame:
-        """Expected shares: ``region_id``, ``horizon``, ``attack_type``, ``share`` (sum 1 per region, horizon)."""
+        """Expected shares: ``region_id``, ``horizon``, ``attack_type``, ``share``.
+
+        Shares sum to 1 over :data:`models.taxonomy.ATTACK_TYPES` for every region and horizon.
+        """
         if not getattr(self, "fitted_", False):
             raise NotFittedError("TacticMix is not fitted; call fit(panel) first")
         if horizon < 1:
