@@ -23,6 +23,7 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from statsmodels.tools.sm_exceptions import MissingDataError, PerfectSeparationError
 from threadpoolctl import threadpool_limits
 
 from models.distributions import NegBinPredictive
@@ -43,6 +44,8 @@ from models.taxonomy import PANEL_TYPES
 _MAX_ALPHA = 20.0
 _MIN_ALPHA = 1e-3
 _MAX_COEF = 25.0
+_FIT_ERRORS = (FloatingPointError, ValueError, np.linalg.LinAlgError, MissingDataError,
+               PerfectSeparationError)
 
 
 @dataclass
@@ -115,7 +118,9 @@ def fit_count_regression(x: np.ndarray, y: np.ndarray, level: np.ndarray, *, min
         alpha = moment_alpha(y, level) if len(y) else _MIN_ALPHA
         return CountFit("fallback-mean", empty, empty, empty, alpha, eta_cap,
                         f"{n_pos} positive rows < {min_positive}", len(y))
-    z, center, scale = _standardise(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        z, center, scale = _standardise(x)
     design = np.column_stack([np.ones(len(z)), z])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -130,7 +135,7 @@ def fit_count_regression(x: np.ndarray, y: np.ndarray, level: np.ndarray, *, min
                 raise FloatingPointError("coefficients diverged")
             return CountFit("negbin", coef, center, scale, alpha, eta_cap,
                             f"{n_pos} positive rows", len(y))
-        except (FloatingPointError, ValueError, np.linalg.LinAlgError) as exc:
+        except _FIT_ERRORS as exc:
             reason = f"negbin failed ({exc}); ridge Poisson"
         try:
             ridge = sm.GLM(y, design, family=sm.families.Poisson()).fit_regularized(
@@ -140,7 +145,7 @@ def fit_count_regression(x: np.ndarray, y: np.ndarray, level: np.ndarray, *, min
                 raise FloatingPointError("ridge coefficients not finite")
             alpha = moment_alpha(y, np.exp(np.minimum(design @ coef, eta_cap)))
             return CountFit("poisson-regularised", coef, center, scale, alpha, eta_cap, reason, len(y))
-        except (FloatingPointError, ValueError, np.linalg.LinAlgError) as exc:
+        except _FIT_ERRORS as exc:
             alpha = moment_alpha(y, level)
             return CountFit("fallback-mean", empty, empty, empty, alpha, eta_cap,
                             f"{reason}; ridge failed ({exc})", len(y))

@@ -1,0 +1,198 @@
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.distributions import NegBinPredictive
+from models.episodes import load_catalog
+from models.estimators.base import NotFittedError, forecast_index
+from models.estimators.count import PooledNegBin, fit_count_regression, irls, moment_alpha
+from models.forecast import check_forecast_frame
+from models.panel import build_panel
+from models.schema import conform_events
+from models.taxonomy import PANEL_TYPES
+
+CATALOG = load_catalog()
+
+
+def _events_from_counts(counts: np.ndarray, regions: list[str], types: list[str], start: str) -> pd.DataFrame:
+    """Canonical events reproducing a (region, type, month) count cube; day 10 of each month."""
+    r, k, m = np.nonzero(counts)
+    reps = counts[r, k, m]
+    r, k, m = np.repeat(r, reps), np.repeat(k, reps), np.repeat(m, reps)
+    base = pd.Period(start, freq="M")
+    dates = [(base + int(i)).to_timestamp() + pd.Timedelta(days=9) for i in m]
+    region_ids = np.asarray(regions, dtype=object)[r]
+    return conform_events(pd.DataFrame({
+        "event_id": [f"s:{i}" for i in range(len(r))], "source": "canonical", "date": dates,
+        "date_precision": "day", "country": [x[:3] for x in region_ids],
+        "admin1": [x[4:] for x in region_ids], "region_id": region_ids, "latitude": 10.0,
+        "longitude": 0.0, "attack_type": np.asarray(types, dtype=object)[k], "perpetrator": "",
+        "target": "", "fatalities": 0, "suicide": False}))
+
+
+def persistent_events(seed: int = 0, n_regions: int = 16, n_months: int = 96) -> pd.DataFrame:
+    """Regions with very different, persistent (AR(1) on the log scale) attack rates."""
+    rng = np.random.default_rng(seed)
+    regions = [f"{'MLI' if i % 2 else 'NER'}.r{i}" for i in range(n_regions)]
+    level = rng.normal(0.0, 1.3, n_regions)
+    log_rate = np.zeros((n_regions, n_months))
+    x = np.zeros(n_regions)
+    for t in range(n_months):
+        x = 0.85 * x + rng.normal(0.0, 0.35, n_regions)
+        log_rate[:, t] = level + x
+    types = ["armed_assault", "bombing", "kidnapping"]
+    share = np.array([0.6, 0.3, 0.1])
+    counts = rng.poisson(np.exp(log_rate)[:, None, :] * share[None, :, None])
+    return _events_from_counts(counts, regions, types, "2010-01")
+
+
+@pytest.fixture(scope="module")
+def persistent_panel():
+    return build_panel(persistent_events(), "2017-12")
+
+
+@pytest.fixture(scope="module")
+def fitted(persistent_panel):
+    return PooledNegBin(catalog=CATALOG).fit(persistent_panel.truncate("2016-12"))
+
+
+def test_contract_columns_quantiles_and_p_any(fitted, persistent_panel):
+    state = persistent_panel.truncate("2016-12")
+    frame = fitted.predict(state, 4, quantiles=(0.05, 0.1, 0.5, 0.9, 0.95))
+    check_forecast_frame(frame, (0.05, 0.1, 0.5, 0.9, 0.95))
+    index = forecast_index(state, 4)
+    pd.testing.assert_frame_equal(frame[index.columns], index)
+    assert frame["mean"].notna().all()
+    assert ((frame["p_any"] >= 0) & (frame["p_any"] <= 1)).all()
+    assert len(frame) == len(state.regions) * len(PANEL_TYPES) * 4
+
+
+def test_report_records_method_per_type_and_horizon(fitted):
+    fits = fitted.report_["fits"]
+    assert set(fits) == {f"{t}/h{h}" for t in PANEL_TYPES for h in range(1, 7)}
+    assert fits["all/h1"]["method"] == "negbin"
+    # Types without a single event fall back to the shrunken mean, and say why.
+    assert fits["suicide_attack/h3"]["method"] == "fallback-mean"
+    assert "positive rows" in fits["suicide_attack/h3"]["reason"]
+    assert sum(fitted.report_["methods"].values()) == len(fits)
+
+
+def test_beats_a_constant_on_a_persistent_panel(persistent_panel):
+    """Out of sample over 12 origins, the NB's CRPS beats the training-mean Poisson by a wide margin."""
+    nb_crps, const_crps = [], []
+    for origin in pd.period_range("2016-01", "2016-12", freq="M")[::3]:
+        state = persistent_panel.truncate(origin)
+        model = PooledNegBin(catalog=CATALOG, max_horizon=3).fit(state)
+        index, dist = model.predict_dist(state, 3)
+        sel = (index["attack_type"] == "all").to_numpy()
+        truth = persistent_panel.counts.set_index(["region_id", "attack_type", "month"])["count"]
+        keys = list(zip(index["region_id"][sel], index["attack_type"][sel],
+                        pd.PeriodIndex(index["target_month"][sel], freq="M"), strict=True))
+        y = truth.loc[keys].to_numpy(dtype=float)
+        hist = state.counts[state.counts["attack_type"] == "all"]["count"].mean()
+        nb_crps.append(dist.take(np.nonzero(sel)[0]).crps(y).mean())
+        const_crps.append(NegBinPredictive(np.full(len(y), hist), np.zeros(len(y))).crps(y).mean())
+    skill = 1 - np.mean(nb_crps) / np.mean(const_crps)
+    assert skill > 0.3
+
+
+def test_all_zero_and_single_event_series_do_not_explode():
+    events = _events_from_counts(np.zeros((2, 1, 60), dtype=int), ["MLI.a", "MLI.b"], ["bombing"], "2012-01")
+    one = _events_from_counts(np.eye(1, 60, 30, dtype=int)[None], ["MLI.a"], ["bombing"], "2012-01")
+    other = _events_from_counts(np.eye(1, 60, 2, dtype=int)[None], ["MLI.b"], ["kidnapping"], "2012-01")
+    other["event_id"] = ["o:0"]
+    panel = build_panel(conform_events(pd.concat([events, one, other], ignore_index=True)), "2016-12")
+    model = PooledNegBin(catalog=CATALOG).fit(panel)
+    assert set(model.report_["methods"]) == {"fallback-mean"}
+    frame = model.predict(panel, 6)
+    check_forecast_frame(frame)
+    assert frame["mean"].max() < 0.2
+    assert (frame["q90"] <= 1).all()
+
+
+def test_region_unseen_at_fit_is_forecast(persistent_panel):
+    state = persistent_panel.truncate("2016-06")
+    model = PooledNegBin(catalog=CATALOG, max_horizon=2).fit(state)
+    extra = _events_from_counts(np.full((1, 1, 12), 3), ["BFA.new"], ["bombing"], "2016-01")
+    events = conform_events(pd.concat([persistent_events(), extra], ignore_index=True))
+    later = build_panel(events, "2016-12")
+    frame = model.predict(later, 3)
+    check_forecast_frame(frame)
+    new = frame[(frame["region_id"] == "BFA.new") & (frame["attack_type"] == "bombing")]
+    assert len(new) == 3
+    assert (new["mean"] > 0.5).all()
+    # Horizons beyond max_horizon reuse the last fitted horizon.
+    assert frame["horizon"].max() == 3
+
+
+def test_no_leakage_altering_events_after_the_origin(persistent_panel):
+    events = persistent_events()
+    origin = pd.Period("2016-06", freq="M")
+    later = events["date"].dt.to_period("M") > origin
+    altered = events.copy()
+    altered.loc[later, "attack_type"] = "kidnapping"
+    altered = conform_events(pd.concat([altered[~later | (np.arange(len(events)) % 3 == 0)]],
+                                       ignore_index=True))
+    a = build_panel(events, "2017-12").truncate(origin)
+    b = build_panel(altered, "2017-12").truncate(origin)
+    fa = PooledNegBin(catalog=CATALOG, max_horizon=2).fit(a).predict(a, 2)
+    fb = PooledNegBin(catalog=CATALOG, max_horizon=2).fit(b).predict(b, 2)
+    pd.testing.assert_frame_equal(fa, fb)
+
+
+def test_deterministic_and_picklable(persistent_panel, fitted):
+    state = persistent_panel.truncate("2016-12")
+    again = PooledNegBin(catalog=CATALOG).fit(state)
+    a = fitted.predict(state, 3)
+    pd.testing.assert_frame_equal(a, again.predict(state, 3))
+    restored = pickle.loads(pickle.dumps(fitted))
+    pd.testing.assert_frame_equal(a, restored.predict(state, 3))
+
+
+def test_subsample_is_seeded(persistent_panel):
+    state = persistent_panel.truncate("2016-12")
+    a = PooledNegBin(catalog=CATALOG, max_rows=300, max_horizon=1, random_state=3).fit(state)
+    b = PooledNegBin(catalog=CATALOG, max_rows=300, max_horizon=1, random_state=3).fit(state)
+    assert a.report_["fits"]["all/h1"]["rows"] == 300
+    pd.testing.assert_frame_equal(a.predict(state, 1), b.predict(state, 1))
+
+
+def test_not_fitted_and_bad_hyper_parameters(persistent_panel):
+    with pytest.raises(NotFittedError):
+        PooledNegBin().predict(persistent_panel, 1)
+    with pytest.raises(ValueError, match="max_horizon"):
+        PooledNegBin(max_horizon=0, catalog=CATALOG).fit(persistent_panel)
+
+
+def test_regression_fallbacks_on_degenerate_designs():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 3))
+    y = rng.poisson(np.exp(0.5 + 0.8 * x[:, 0])).astype(float)
+    fit = fit_count_regression(x, y, np.full(400, y.mean()), min_positive=5, l2=0.0, maxiter=50)
+    assert fit.method == "negbin"
+    assert fit.coef[1] / np.std(x[:, 0]) == pytest.approx(0.8, abs=0.15)
+    # Perfectly separating, non-finite design: the NB raises and the ridge Poisson also fails.
+    bad = np.column_stack([np.where(y > 0, np.inf, 0.0), x[:, 1:]])
+    fallback = fit_count_regression(bad, y, np.full(400, 1.0), min_positive=5, l2=1.0, maxiter=50)
+    assert fallback.method in {"poisson-regularised", "fallback-mean"}
+    assert np.isfinite(fallback.mean(np.zeros((2, 3)), np.ones(2))).all()
+    sparse = fit_count_regression(x, np.zeros(400), np.zeros(400), min_positive=5, l2=1.0, maxiter=50)
+    assert sparse.method == "fallback-mean"
+
+
+def test_irls_matches_statsmodels_poisson_and_moment_alpha():
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(1)
+    design = np.column_stack([np.ones(2000), rng.normal(size=(2000, 2))])
+    y = rng.poisson(np.exp(design @ np.array([0.3, 0.5, -0.4]))).astype(float)
+    ours = irls(design, y, 0.0, np.zeros(3), ridge=0.0, maxiter=50, eta_cap=50.0)
+    ref = sm.GLM(y, design, family=sm.families.Poisson()).fit().params
+    np.testing.assert_allclose(ours, ref, atol=1e-6)
+    mu = np.full(20000, 3.0)
+    draws = rng.negative_binomial(1 / 0.5, 1 / (1 + 0.5 * 3.0), size=20000).astype(float)
+    assert moment_alpha(draws, mu) == pytest.approx(0.5, abs=0.08)
