@@ -12,7 +12,9 @@ Skill against the best baseline (see :func:`skill`):
 * higher-is-better ranking scores (AUROC, average precision, best value 1):
   ``(score - best) / (1 - best)`` with ``best`` the highest baseline score: the share of the gap
   between the best baseline and a perfect ranking that the model closes (same reading as above).
-* coverage has no skill (it is a calibration check, not a score to minimise).
+* coverage has no skill (it is a calibration check, not a score to minimise). ``coverage80`` is the
+  share of counts inside ``[q10, q90]``; ``pit_coverage80`` the share of randomized PIT values in
+  ``[0.1, 0.9]`` (exactly 0.80 when calibrated, see :func:`pit_inside`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from models.distributions import CountPredictive
+from models.distributions import CountPredictive, EmpiricalPredictive
 
 LOG_LOSS_EPS: Final = 1e-4
 """Probabilities are clipped to ``[eps, 1 - eps]`` in the log loss, so a point-mass forecast (the
@@ -33,7 +35,7 @@ zero baseline, ``p_any = 0``) costs ``-log(1e-4) ~ 9.2`` per missed event instea
 LOWER_IS_BETTER: Final[frozenset[str]] = frozenset(
     {"mae", "rmse", "msle", "crps", "brier", "log_loss", "ece"})
 HIGHER_IS_BETTER: Final[frozenset[str]] = frozenset({"auroc", "average_precision"})
-COUNT_METRICS: Final[tuple[str, ...]] = ("mae", "rmse", "msle", "crps", "coverage80")
+COUNT_METRICS: Final[tuple[str, ...]] = ("mae", "rmse", "msle", "crps", "coverage80", "pit_coverage80")
 PROB_METRICS: Final[tuple[str, ...]] = ("brier", "log_loss", "auroc", "average_precision", "ece")
 METRICS: Final[tuple[str, ...]] = (*COUNT_METRICS, *PROB_METRICS)
 
@@ -77,6 +79,36 @@ def coverage(observed: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> floa
     """Share of observations inside ``[lower, upper]`` (e.g. q10..q90: 80% nominal)."""
     y, lo, hi = _arrays(observed, lower, upper)
     return float(((y >= lo) & (y <= hi)).mean()) if y.size else float("nan")
+
+
+def predictive_cdf(dist: CountPredictive, k: np.ndarray) -> np.ndarray:
+    """P(count <= k) of each row (``k`` one value per row; NaN for a family without a CDF)."""
+    values = np.asarray(k, dtype=float)
+    if isinstance(dist, EmpiricalPredictive):
+        return np.asarray((dist.samples <= values[:, None]).mean(axis=1), dtype=float)
+    cdf = getattr(dist, "cdf", None)
+    if cdf is None:
+        return np.full(len(dist), np.nan)
+    return np.asarray(cdf(values), dtype=float)
+
+
+def pit_inside(dist: CountPredictive, observed: np.ndarray, lower: float = 0.1,
+               upper: float = 0.9) -> np.ndarray:
+    """Probability that the randomized PIT of each observed count falls in ``[lower, upper]``.
+
+    For a count ``y`` the randomized PIT is uniform on ``[F(y-1), F(y)]``. Its mean over rows is the
+    coverage of the central ``upper - lower`` probability interval, which is exactly nominal (0.80)
+    for calibrated forecasts, unlike ``coverage(q10, q90)``: with small counts the interval between
+    two integer quantiles holds more than 80% of the mass (Poisson(0.5): ``[0, 1]`` holds 91%).
+    """
+    y = np.asarray(observed, dtype=float)
+    hi = predictive_cdf(dist, y)
+    lo = predictive_cdf(dist, y - 1)
+    width = hi - lo
+    overlap = np.clip(np.minimum(hi, upper) - np.maximum(lo, lower), 0.0, None)
+    inside_point = ((lo >= lower) & (lo <= upper)).astype(float)
+    safe = np.where(width > 0, width, 1.0)
+    return np.where(width > 0, overlap / safe, inside_point)
 
 
 def brier(event: np.ndarray, prob: np.ndarray) -> float:
@@ -174,8 +206,8 @@ def score_rows(rows: Mapping[str, np.ndarray] | pd.DataFrame) -> dict[str, float
 
     Args:
         rows: arrays (or frame columns) ``y`` (observed count), ``mean``, ``q10``, ``q90``,
-            ``crps`` (per-row CRPS) and ``p_any``. Count columns may be all NaN (a probability-only
-            model): count metrics are then NaN.
+            ``crps`` (per-row CRPS), ``p_any`` and optionally ``pit80`` (:func:`pit_inside`). Count
+            columns may be all NaN (a probability-only model): count metrics are then NaN.
 
     Returns:
         ``{metric: value}`` for :data:`METRICS` plus ``n`` (rows) and ``base_rate`` (share with y >= 1).
@@ -190,6 +222,8 @@ def score_rows(rows: Mapping[str, np.ndarray] | pd.DataFrame) -> dict[str, float
         out["msle"] = msle(y, mean)
         out["crps"] = float(np.asarray(rows["crps"], dtype=float).mean())
         out["coverage80"] = coverage(y, np.asarray(rows["q10"]), np.asarray(rows["q90"]))
+        pit = np.asarray(rows["pit80"], dtype=float) if "pit80" in rows else np.full(y.size, np.nan)
+        out["pit_coverage80"] = float(pit.mean()) if np.isfinite(pit).all() else float("nan")
     else:
         out.update({m: float("nan") for m in COUNT_METRICS})
     p = np.asarray(rows["p_any"], dtype=float)

@@ -26,7 +26,7 @@ from models.episodes import occupation_status
 from models.estimators.base import Forecaster, forecast_index
 from models.estimators.baselines import BASELINES
 from models.panel import Panel
-from models.scores import METRICS, best_baseline, score_rows, skill
+from models.scores import METRICS, best_baseline, pit_inside, score_rows, skill
 from models.taxonomy import ALL
 from training.executors import Executor, SerialExecutor
 
@@ -40,11 +40,11 @@ SLICE_COLUMNS = ("horizon", "country", "post_occupation")
 """Slice columns of the scores besides ``attack_type``; ``"all"`` means pooled over that column."""
 
 PREDICTION_COLUMNS = ("model", "region_id", "country", "attack_type", "origin", "target_month",
-                      "horizon", "y", "mean", "q10", "q50", "q90", "p_any", "crps")
+                      "horizon", "y", "mean", "q10", "q50", "q90", "p_any", "crps", "pit80")
 
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
-HEADLINE_METRICS = ("crps", "brier", "auroc", "coverage80", "mae", "log_loss", "ece")
+HEADLINE_METRICS = ("crps", "brier", "auroc", "coverage80", "pit_coverage80", "mae", "log_loss", "ece")
 
 
 class Classifier(Protocol):
@@ -189,7 +189,8 @@ def run_origin(origin: pd.Period, *, panel: Panel, models: Mapping[str, Callable
         y = _observed(rows, truth)
         qs = sub.quantiles([0.1, 0.5, 0.9]) if len(sub) else np.zeros((0, 3))
         frame = rows.assign(model=name, y=y, mean=sub.mean(), q10=qs[:, 0], q50=qs[:, 1], q90=qs[:, 2],
-                            p_any=sub.p_any(), crps=sub.crps(y) if len(sub) else np.zeros(0))
+                            p_any=sub.p_any(), crps=sub.crps(y) if len(sub) else np.zeros(0),
+                            pit80=pit_inside(sub, y) if len(sub) else np.zeros(0))
         timings[f"{name}/fit"] = t1 - t0
         timings[f"{name}/predict"] = time.perf_counter() - t1
         frames.append(frame)
@@ -206,7 +207,7 @@ def run_origin(origin: pd.Period, *, panel: Panel, models: Mapping[str, Callable
         rows = index.iloc[pos].reset_index(drop=True)
         nan = np.full(len(rows), np.nan)
         frames.append(rows.assign(model=CLASSIFIER, y=_observed(rows, truth), mean=nan, q10=nan, q50=nan,
-                                  q90=nan, p_any=np.clip(prob[pos], 0.0, 1.0), crps=nan))
+                                  q90=nan, p_any=np.clip(prob[pos], 0.0, 1.0), crps=nan, pit80=nan))
         timings[f"{CLASSIFIER}/fit"] = t1 - t0
         timings[f"{CLASSIFIER}/predict"] = time.perf_counter() - t1
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PREDICTION_COLUMNS)
@@ -228,7 +229,7 @@ def post_occupation_flags(predictions: pd.DataFrame, catalog: pd.DataFrame) -> n
     return lookup.reindex(keys).fillna(False).to_numpy(dtype=bool)
 
 
-_VALUE_COLUMNS = ("y", "mean", "q10", "q90", "crps", "p_any")
+_VALUE_COLUMNS = ("y", "mean", "q10", "q90", "crps", "p_any", "pit80")
 
 
 def _slices(group: pd.DataFrame) -> Iterable[tuple[dict[str, str], dict[str, np.ndarray]]]:

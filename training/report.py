@@ -25,7 +25,8 @@ from training import plots
 from training.backtest import CLASSIFIER, BacktestResult
 from training.selection import SELECTED
 
-HEADLINE_COLUMNS = ("crps", "crps_skill", "brier", "brier_skill", "auroc", "coverage80", "mae", "ece")
+HEADLINE_COLUMNS = ("crps", "crps_skill", "brier", "brier_skill", "auroc", "coverage80", "pit_coverage80",
+                    "mae", "ece")
 
 
 def _fmt(value: Any) -> str:

@@ -21,6 +21,7 @@ from models.distributions import CountPredictive
 from models.estimators.base import Forecaster, forecast_index, frame_from_predictive
 from models.forecast import DEFAULT_QUANTILES
 from models.panel import Panel
+from models.scores import predictive_cdf
 from models.taxonomy import PANEL_TYPES
 
 P_ANY_SOURCES = ("count", "classifier", "blend")
@@ -77,6 +78,16 @@ class StackedPredictive(CountPredictive):
     def p_any(self) -> np.ndarray:
         """P(count >= 1)."""
         return self._gather("p_any")
+
+    def cdf(self, k: np.ndarray) -> np.ndarray:
+        """P(count <= k), one ``k`` per row."""
+        values = np.asarray(k, dtype=float)
+        out = np.zeros(len(self))
+        for j, dist in enumerate(self.parts):
+            sel = self.part == j
+            if sel.any():
+                out[sel] = predictive_cdf(dist.take(self.rows[sel]), values[sel])
+        return out
 
     def crps(self, observed: np.ndarray) -> np.ndarray:
         """CRPS of each observed count."""

@@ -19,6 +19,8 @@ from models.scores import (
     log_loss,
     mae,
     msle,
+    pit_inside,
+    predictive_cdf,
     reliability_table,
     rmse,
     score_rows,
@@ -115,3 +117,29 @@ def test_skill_definitions():
     assert math.isnan(skill("crps", 1.0, {}))
     assert math.isnan(skill("crps", 1.0, {"perfect": 0.0}))
     assert best_baseline("coverage80", {"a": 0.7}) is None
+
+
+def test_pit_coverage_is_nominal_for_calibrated_counts():
+    rng = np.random.default_rng(3)
+    mu = rng.uniform(0.1, 3.0, 20_000)
+    y = rng.poisson(mu).astype(float)
+    dist = NegBinPredictive(mu, np.zeros_like(mu))
+    inside = pit_inside(dist, y)
+    assert inside.mean() == pytest.approx(0.8, abs=0.01)
+    # The integer interval [q10, q90] of the same calibrated forecasts over-covers.
+    q = dist.quantiles([0.1, 0.9])
+    assert coverage(y, q[:, 0], q[:, 1]) > 0.87
+    # Too narrow forecasts (means far too low) fall short.
+    assert pit_inside(NegBinPredictive(mu / 4, np.zeros_like(mu)), y).mean() < 0.7
+
+
+def test_pit_inside_known_values():
+    point = NegBinPredictive(np.zeros(2), np.zeros(2))
+    # y = 0 under a point mass at 0: PIT uniform on [0, 1] -> 0.8 inside; y = 2: PIT = 1 -> outside.
+    assert pit_inside(point, np.array([0.0, 2.0])).tolist() == pytest.approx([0.8, 0.0])
+    emp = EmpiricalPredictive(np.array([[0.0, 1.0, 2.0, 3.0, 4.0]]))
+    # y = 2: F(1) = 0.4, F(2) = 0.6 -> entirely inside.
+    assert pit_inside(emp, np.array([2.0]))[0] == pytest.approx(1.0)
+    # y = 0: [0, 0.2] -> half of it is above 0.1.
+    assert pit_inside(emp, np.array([0.0]))[0] == pytest.approx(0.5)
+    assert predictive_cdf(emp, np.array([-1.0]))[0] == 0.0

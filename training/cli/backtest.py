@@ -17,7 +17,7 @@ from models.panel import Panel, build_panel
 from training.backtest import CLASSIFIER, BacktestResult, parse_month, parse_origins, run_backtest
 from training.executors import EXECUTOR_KINDS, make_executor
 from training.ingest import ingest
-from training.report import HEADLINE_COLUMNS, summary, write_report
+from training.report import summary, write_report
 from training.selection import (
     classifier_factory,
     model_factories,
@@ -26,6 +26,9 @@ from training.selection import (
     walk_forward,
 )
 from training.sources import FORMAT_CHOICES, SourceFormatError
+
+TERMINAL_COLUMNS = ("crps", "crps_skill", "brier", "brier_skill", "auroc", "coverage80", "pit_coverage80")
+TERMINAL_NAMES = {"crps_skill": "skill", "brier_skill": "skill", "coverage80": "cov80", "pit_coverage80": "pit80"}
 
 
 class CommandError(Exception):
@@ -86,14 +89,14 @@ def default_origins(panel: Panel, horizon: int, count: int = 30) -> str:
 
 
 def _print_headline(result: BacktestResult, out: Path) -> None:
-    table = Table(title="all attacks, region level", title_justify="left")
-    table.add_column("model")
-    for column in HEADLINE_COLUMNS:
-        table.add_column(column, justify="right")
+    table = Table(title="all attacks, region level (full table in report.md)", title_justify="left")
+    table.add_column("model", no_wrap=True, min_width=12)
+    for column in TERMINAL_COLUMNS:
+        table.add_column(TERMINAL_NAMES.get(column, column), justify="right")
     for model, entry in result.headline.items():
         if model == "best_baseline":
             continue
-        table.add_row(model, *(f"{entry.get(c, float('nan')):.3f}" for c in HEADLINE_COLUMNS))
+        table.add_row(model, *(f"{entry.get(c, float('nan')):.3f}" for c in TERMINAL_COLUMNS))
     console = Console()
     console.print(table)
     console.print(f"{len(result.origins)} origins, {result.timings['total']:.1f} s; report in {out}")
