@@ -28,7 +28,8 @@ from training.selection import (
 from training.sources import FORMAT_CHOICES, SourceFormatError
 
 TERMINAL_COLUMNS = ("crps", "crps_skill", "brier", "brier_skill", "auroc", "coverage80", "pit_coverage80")
-TERMINAL_NAMES = {"crps_skill": "skill", "brier_skill": "skill", "coverage80": "cov80", "pit_coverage80": "pit80"}
+TERMINAL_NAMES = {"crps_skill": "skill", "brier_skill": "skill", "coverage80": "cov80",
+                  "pit_coverage80": "pit80"}
 
 
 class CommandError(Exception):
