@@ -4,9 +4,10 @@ Builds a small registered model (SYNTHETIC demo data, Mean12Poisson) in a tempor
 starts ``threatcast serve`` on a free loopback port and drives it with wrk (or, when wrk is not
 installed, an httpx async load generator), in one run:
 
-1. ``GET /health`` for a third of the time;
-2. ``GET /v1/regions/{id}/forecast`` (cycling over every region) for a third;
-3. the forecast endpoint again while ``POST /v1/admin/reload`` swaps in a newly registered champion.
+1. ``GET /health`` and ``GET /v1/regions/{id}/forecast`` (cycling over every region), alternating
+   in 2-second slices for two thirds of the time (so drifting load on shared CPUs hits both alike);
+2. the forecast endpoint for the last third while ``POST /v1/admin/reload`` swaps in a newly
+   registered champion.
 
 Prints req/s, p50 and p99 latency of each phase, the forecast/health throughput ratio (target >=
 0.70) and the error count (target 0).
@@ -173,6 +174,16 @@ def run_httpx(name: str, base: str, paths: list[str], seconds: float, connection
                   errors, "httpx")
 
 
+def combine(parts: list[Result]) -> Result:
+    """One result from consecutive slices; p50/p99 are request-weighted means of the slices' values."""
+    total = sum(p.requests for p in parts)
+    weights = [p.requests / total for p in parts]
+    return Result(parts[0].name, total, sum(p.seconds for p in parts),
+                  sum(w * p.p50_ms for w, p in zip(weights, parts, strict=True)),
+                  sum(w * p.p99_ms for w, p in zip(weights, parts, strict=True)),
+                  sum(p.errors for p in parts), parts[0].tool)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="total load time (three phases)")
@@ -197,13 +208,21 @@ def main() -> None:
         regions = [r["region_id"] for r in httpx.get(f"{base}/v1/regions").json()["regions"]]
         forecast_paths = [f"/v1/regions/{r}/forecast" for r in regions]
 
-        def load(name: str, paths: list[str]) -> Result:
+        def load_for(name: str, paths: list[str], seconds: float) -> Result:
             if use_wrk:
-                return run_wrk(name, base, paths, phase, args.connections, work)
-            return run_httpx(name, base, paths, phase, args.connections)
+                return run_wrk(name, base, paths, seconds, args.connections, work)
+            return run_httpx(name, base, paths, seconds, args.connections)
 
-        health = load("health", ["/health"])
-        forecast = load("forecast", forecast_paths)
+        def load(name: str, paths: list[str]) -> Result:
+            return load_for(name, paths, phase)
+
+        # health and forecast alternate in short slices so drifting load on shared CPUs hits both alike
+        slices = max(1, round(phase / 2))
+        parts: dict[str, list[Result]] = {"health": [], "forecast": []}
+        for _ in range(slices):
+            parts["health"].append(load_for("health", ["/health"], phase / slices))
+            parts["forecast"].append(load_for("forecast", forecast_paths, phase / slices))
+        health, forecast = combine(parts["health"]), combine(parts["forecast"])
 
         v2 = register(tracking_uri, work, args.regions, "2018-12")
         reload_report: dict[str, object] = {}

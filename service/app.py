@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, loader: Loader = load_model,
     app.state.metrics = metrics
     errors.install(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    for module in (health, regions, forecasts, nowcast, model):
+    for module in (regions, health, forecasts, nowcast, model):  # the region forecast route first
         app.include_router(module.router)
     mount_dashboard(app, static_dir)
     return app

@@ -26,6 +26,24 @@ from service.table import dumps, missing
 router = APIRouter(prefix="/v1/regions", tags=["regions"])
 
 RegionPath = Annotated[str, Path(description="Region id, ISO3.slug(admin1).", examples=["MLI.tombouctou"])]
+# The hot route is registered first: routing tries routes in order.
+@router.get("/{region_id}/forecast", response_model=RegionForecast, responses=ERRORS,
+            summary="Forecasts of one region")
+async def region_forecast(served: ServedDep, request: Request, region_id: RegionPath,
+                          attack_type: AttackTypeQuery = None, horizon: HorizonQuery = None) -> Response:
+    """Per attack type and horizon: mean, q10/q50/q90, P(any), risk tier, change vs the last 12 months.
+
+    Also the tactic mix (expected share of each attack type). Precomputed at load: a lookup.
+    """
+    rows = served.by_region.get(region_id)
+    if rows is None:
+        raise unknown_region(region_id, served.infos)
+    check_horizon(served, horizon)
+    metrics: Metrics = request.app.state.metrics  # the hot path: one dependency fewer to solve
+    metrics.forecasts.labels("region").inc(rows.row_count(attack_type, horizon, served.horizon))
+    return json_bytes(served.with_envelope(rows.item(attack_type, horizon)))
+
+
 @router.get("", response_model=RegionList, responses=ERRORS, summary="Every region")
 async def list_regions(served: ServedDep, country: CountryQuery = None) -> Response:
     """Every region with country, admin1, location, occupation status and last event month."""
@@ -68,20 +86,3 @@ async def region_history(served: ServedDep, settings: SettingsDep, region_id: Re
                                     "message": f"must be <= {settings.max_history_months}"}]})
     return {"region_id": region_id, "model_version": served.version, "data_cutoff": served.cutoff,
             "stale": served.is_stale(), **served.history.region(region_id, months)}
-
-
-@router.get("/{region_id}/forecast", response_model=RegionForecast, responses=ERRORS,
-            summary="Forecasts of one region")
-async def region_forecast(served: ServedDep, request: Request, region_id: RegionPath,
-                          attack_type: AttackTypeQuery = None, horizon: HorizonQuery = None) -> Response:
-    """Per attack type and horizon: mean, q10/q50/q90, P(any), risk tier, change vs the last 12 months.
-
-    Also the tactic mix (expected share of each attack type). Precomputed at load: a lookup.
-    """
-    rows = served.by_region.get(region_id)
-    if rows is None:
-        raise unknown_region(region_id, served.infos)
-    check_horizon(served, horizon)
-    metrics: Metrics = request.app.state.metrics  # the hot path: one dependency fewer to solve
-    metrics.forecasts.labels("region").inc(rows.row_count(attack_type, horizon, served.horizon))
-    return json_bytes(served.with_envelope(rows.item(attack_type, horizon)))
