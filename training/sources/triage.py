@@ -57,16 +57,28 @@ def quoted(values: pd.Series, before: str, after: str = "") -> Callable[[np.ndar
     return build
 
 
-_NEEDS_ESCAPE = '[\x00-\x1f"\\\\]'
+def _needs_escape(arrow: pa.Array) -> np.ndarray:
+    """Rows holding a quote, a backslash or a control character, found by scanning the bytes once."""
+    _, offsets_buffer, data_buffer = arrow.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[arrow.offset:arrow.offset + len(arrow) + 1]
+    if data_buffer is None or len(arrow) == 0:
+        return np.zeros(len(arrow), dtype=bool)
+    data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0]:offsets[-1]]
+    hits = np.flatnonzero((data < 0x20) | (data == 0x22) | (data == 0x5C)) + offsets[0]
+    mask = np.zeros(len(arrow), dtype=bool)
+    if len(hits):
+        mask[np.searchsorted(offsets, hits, side="right") - 1] = True
+    return mask
 
 
 def _escaped(arrow: pa.Array) -> pa.Array:
     """JSON string bodies: only the values holding a quote, backslash or control character change."""
-    needs = pc.match_substring_regex(arrow, _NEEDS_ESCAPE)
-    if not pc.any(needs).as_py():
+    needs = _needs_escape(arrow)
+    if not needs.any():
         return arrow
-    bodies = [json.dumps(v, ensure_ascii=False)[1:-1] for v in arrow.filter(needs).to_pylist()]
-    return pc.replace_with_mask(arrow, needs, pa.array(bodies, type=pa.large_string()))
+    chosen = pa.array(needs)
+    bodies = [json.dumps(v, ensure_ascii=False)[1:-1] for v in arrow.filter(chosen).to_pylist()]
+    return pc.replace_with_mask(arrow, chosen, pa.array(bodies, type=pa.large_string()))
 
 
 _GROUP: Final = 6
@@ -177,8 +189,9 @@ class Triage:
         open_ids = ids[self.pending]
         within = open_ids.duplicated(keep="first")
         earlier = pd.Series(False, index=open_ids.index)
-        if seen is not None and len(seen):
-            earlier = open_ids.isin(seen.index)
+        if seen is not None and len(seen):  # hash lookup; Series.isin on Arrow strings is far slower
+            found = seen.index.get_indexer(open_ids.to_numpy(dtype=object)) >= 0
+            earlier = pd.Series(found, index=open_ids.index)
         positions = np.flatnonzero(self.pending)
         first_row = pd.Series(positions + 1 + self.row_offset,
                               index=open_ids.to_numpy()).groupby(level=0).first()
