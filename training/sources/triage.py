@@ -190,7 +190,7 @@ class Triage:
         within = open_ids.duplicated(keep="first")
         earlier = pd.Series(False, index=open_ids.index)
         if seen is not None and len(seen):  # hash lookup; Series.isin on Arrow strings is far slower
-            found = seen.index.get_indexer(open_ids.to_numpy(dtype=object)) >= 0
+            found = seen.index.get_indexer(pd.Index(open_ids.to_numpy(dtype=object))) >= 0
             earlier = pd.Series(found, index=open_ids.index)
         positions = np.flatnonzero(self.pending)
         first_row = pd.Series(positions + 1 + self.row_offset,
