@@ -16,7 +16,7 @@ import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -166,6 +166,12 @@ def train(events: EventsInput, options: TrainOptions | None = None, settings: Tr
 
 def _train(events: EventsInput, opts: TrainOptions, conf: TrainingSettings, catalog: pd.DataFrame | None,
            timer: CallTimer, progress: _Progress) -> TrainResult:
+    with ExitStack() as stack:
+        return _run(events, opts, conf, catalog, timer, progress, stack)
+
+
+def _run(events: EventsInput, opts: TrainOptions, conf: TrainingSettings, catalog: pd.DataFrame | None,
+         timer: CallTimer, progress: _Progress, stack: ExitStack) -> TrainResult:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     with progress.step("check", "checking tracking and options", timings):
@@ -177,16 +183,17 @@ def _train(events: EventsInput, opts: TrainOptions, conf: TrainingSettings, cata
         cat = catalog if catalog is not None else load_catalog(opts.catalog_path)
         factories = _factories(cat, opts)
         clf = classifier_factory(cat) if opts.classifier else None
+        runner = stack.enter_context(make_executor(opts.executor, opts.scheduler, opts.workers))
     with progress.step("data", "reading events and building the panel", timings):
         data = _load(events, opts, cat)
     parent = tracker.start_run(f"train {data.panel.cutoff}", tags={"threatcast.kind": "training"})
     try:
         tracker.log_params(parent, _run_params(data, opts, factories, clf is not None))
         with progress.step("backtest", f"backtesting {len(factories)} families on {len(data.origins)} "
-                           "origins", timings), \
-                make_executor(opts.executor, opts.scheduler, opts.workers) as runner:
+                           "origins", timings):
             result = run_backtest(data.panel, cat, factories, data.origins, opts.horizon, executor=runner,
                                   classifier_factory=clf, combine=partial(walk_forward))
+        stack.close()  # release the workers before the final fit
         with progress.step("fit", "fitting the served model on all data", timings):
             choice = select(result.predictions)
             served = build_combined(factories, choice, clf).fit(data.panel)

@@ -44,9 +44,9 @@ class OriginScores:
         return {m: float(sum(r[m] * r.get("n", 1.0) for r in rows) / weight) for m in KEY_METRICS}
 
     def to_json(self) -> str:
-        """Compact JSON text (fits a registry tag)."""
-        rounded = {o: {k: round(float(v), 6) for k, v in s.items()} for o, s in self.by_origin.items()}
-        return json.dumps(rounded, sort_keys=True, separators=(",", ":"))
+        """Compact JSON text with exact floats (fits a registry tag; round-trips bit for bit)."""
+        exact = {o: {k: float(v) for k, v in s.items()} for o, s in self.by_origin.items()}
+        return json.dumps(exact, sort_keys=True, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> OriginScores:
@@ -93,7 +93,7 @@ def decide(version: str, candidate: OriginScores, champion: OriginScores | None,
     if not common:
         return made(False, "no backtest origin in common with the champion: scores are not comparable "
                     "(use --force to promote anyway)")
-    worse = [m for m in KEY_METRICS if not mine[m] <= theirs[m] + 1e-12]
+    worse = [m for m in KEY_METRICS if not mine[m] <= theirs[m] * (1 + 1e-9) + 1e-12]
     if worse:
         return made(False, "worse than the champion: "
                     + ", ".join(f"{m} {mine[m]:.4f} > {theirs[m]:.4f}" for m in worse))
