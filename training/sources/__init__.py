@@ -17,7 +17,7 @@ import pandas as pd
 
 from training.sources import acled, canonical, gtd, ucdp
 from training.sources.errors import SourceFormatError
-from training.sources.files import iter_tables, read_header
+from training.sources.files import NotUtf8Error, iter_tables, read_header
 from training.sources.formats import FORMAT_CHOICES, FORMATS, detect_format, resolve_format
 from training.sources.triage import Triage, TriageResult
 
@@ -110,13 +110,22 @@ def read_source(path: str | Path, fmt: str = "auto", perpetrator_filter: bool = 
     """
     name = str(path)
     spec = resolve_format(read_header(path), fmt, name)
+    try:
+        return _read_chunks(path, spec.name, perpetrator_filter, seen, "utf8")
+    except NotUtf8Error:
+        return _read_chunks(path, spec.name, perpetrator_filter, seen, "latin1")
+
+
+def _read_chunks(path: str | Path, fmt: str, perpetrator_filter: bool, seen: pd.Series | None,
+                 encoding: str) -> SourceResult:
+    name = str(path)
     events: list[pd.DataFrame] = []
     rejects: list[pd.DataFrame] = []
     rows: list[np.ndarray] = []
     known = seen
     total = 0
-    for chunk in iter_tables(path):
-        outcome, n = _convert(chunk, spec.name, name, perpetrator_filter, known, total)
+    for chunk in iter_tables(path, encoding=encoding):
+        outcome, n = _convert(chunk, fmt, name, perpetrator_filter, known, total)
         del chunk
         total += n
         events.append(outcome.events)
@@ -128,7 +137,7 @@ def read_source(path: str | Path, fmt: str = "auto", perpetrator_filter: bool = 
     kept = [e for e in events if len(e)] or events[:1]
     dropped = [r for r in rejects if len(r)] or rejects[:1]
     return SourceResult(
-        source_file=name, format=spec.name, rows_read=total,
+        source_file=name, format=fmt, rows_read=total,
         events=pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0],
         rejects=pd.concat(dropped, ignore_index=True) if len(dropped) > 1 else dropped[0],
         accepted_rows=np.concatenate(rows) if rows else np.zeros(0, dtype="int64"),

@@ -2,14 +2,13 @@
 
 CSV and Excel cells are read as text exactly as written (an empty cell is ``""``), so rejected rows
 can be reported verbatim; Parquet keeps its stored types. CSV is streamed by Arrow's multi-threaded
-reader in chunks of rows, so a large file never sits in memory whole; it is decoded as UTF-8 or, when
-it is not valid UTF-8, as Latin-1 (GTD's CSV exports use Latin-1). Repeated header names get
-``.1``, ``.2`` suffixes, as pandas does.
+reader in chunks of rows, so a large file never sits in memory whole; it is decoded as UTF-8 or,
+when it turns out not to be valid UTF-8, read again as Latin-1 (GTD's CSV exports use Latin-1).
+Repeated header names get ``.1``, ``.2`` suffixes, as pandas does.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import zipfile
@@ -43,17 +42,8 @@ def _kind(path: Path) -> str:
     return "csv"
 
 
-def _encoding(path: Path) -> str:
-    """``utf8`` when the (decompressed) bytes are valid UTF-8, else ``latin1``."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    with pa.input_stream(str(path), compression="detect") as stream:
-        try:
-            while block := stream.read(BLOCK_BYTES):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "latin1"
-    return "utf8"
+class NotUtf8Error(Exception):
+    """A CSV file read as UTF-8 holds bytes that are not UTF-8: read it again as Latin-1."""
 
 
 def _unique_names(names: list[str]) -> list[str]:
@@ -87,8 +77,16 @@ def _batches_to_frame(batches: list[pa.RecordBatch], names: list[str]) -> pd.Dat
     return table.to_pandas(types_mapper={pa.large_string(): _TEXT}.get)
 
 
-def _iter_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    encoding = _encoding(path)
+def _iter_csv(path: Path, chunk_rows: int, encoding: str) -> Iterator[pd.DataFrame]:
+    try:
+        yield from _stream_csv(path, chunk_rows, encoding)
+    except pa.ArrowInvalid as exc:
+        if encoding == "utf8" and "UTF8" in str(exc):
+            raise NotUtf8Error(str(path)) from exc
+        raise
+
+
+def _stream_csv(path: Path, chunk_rows: int, encoding: str) -> Iterator[pd.DataFrame]:
     header = _csv_header(path, encoding)
     convert = pa_csv.ConvertOptions(column_types=dict.fromkeys(header, pa.large_string()))
     options = pa_csv.ReadOptions(encoding=encoding, block_size=BLOCK_BYTES)
@@ -114,13 +112,17 @@ def _failure(name: str, kind: str, exc: Exception) -> SourceFormatError:
     return SourceFormatError(name, f"cannot read the file as {kind}: {exc}")
 
 
-def iter_tables(path: str | Path, chunk_rows: int | None = None) -> Iterator[pd.DataFrame]:
+def iter_tables(path: str | Path, chunk_rows: int | None = None,
+                encoding: str = "utf8") -> Iterator[pd.DataFrame]:
     """Yield the raw table of one event file in chunks of about ``chunk_rows`` rows (at least one chunk).
 
-    Parquet and Excel files come as one chunk.
+    Parquet and Excel files come as one chunk. CSV is decoded with ``encoding`` (``utf8`` or
+    ``latin1``).
 
     Raises:
         SourceFormatError: when the file is missing, empty, or cannot be parsed as its kind.
+        NotUtf8Error: when a CSV file read as UTF-8 is not UTF-8 (chunks may already have been
+            yielded: start again with ``encoding="latin1"``).
     """
     file = Path(path)
     name = str(path)
@@ -133,7 +135,7 @@ def iter_tables(path: str | Path, chunk_rows: int | None = None) -> Iterator[pd.
         elif kind == "excel":
             yield pd.read_excel(file, dtype=str, keep_default_na=False, na_filter=False, engine="openpyxl")
         else:
-            yield from _iter_csv(file, CHUNK_ROWS if chunk_rows is None else chunk_rows)
+            yield from _iter_csv(file, CHUNK_ROWS if chunk_rows is None else chunk_rows, encoding)
     except (pa.ArrowInvalid, pd.errors.ParserError, ValueError, OSError, zipfile.BadZipFile,
             EOFError) as exc:
         raise _failure(name, kind, exc) from exc
@@ -165,5 +167,8 @@ def read_header(path: str | Path) -> list[str]:
 
 def read_table(path: str | Path) -> pd.DataFrame:
     """Read one event file whole into a raw table (see :func:`iter_tables`)."""
-    chunks = list(iter_tables(path))
+    try:
+        chunks = list(iter_tables(path))
+    except NotUtf8Error:
+        chunks = list(iter_tables(path, encoding="latin1"))
     return chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)

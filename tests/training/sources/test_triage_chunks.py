@@ -61,3 +61,16 @@ def test_duplicates_across_chunks_and_row_numbers(tmp_path: Path, monkeypatch: p
     pd.testing.assert_frame_equal(whole.events, chunked.events)
     assert chunked.rejects["detail"].iloc[-1] == (
         f"event_id 'acled:MLI0' already accepted from {path} row 1")
+
+
+def test_latin1_byte_after_the_first_chunk_restarts_the_read(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    text = _acled_rows(2000, 10_000).rsplit("Gao", 1)
+    path = tmp_path / "late_latin1.csv"
+    path.write_bytes((text[0] + "Ségou" + text[1]).encode("latin-1"))
+    monkeypatch.setattr(files, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(files, "CHUNK_ROWS", 200)
+    result = read_source(path)
+    assert (result.rows_read, len(result.events), len(result.rejects)) == (2000, 2000, 0)
+    assert result.events["admin1"].iloc[-1] == "Ségou"
+    assert result.events["region_id"].iloc[-1] == "MLI.segou"
