@@ -94,3 +94,16 @@ def test_current_export_with_text_actor_types_and_numeric_iso(fixtures: Path) ->
     assert abduction["country"] == "NER"  # empty country name, resolved from iso 562
     assert abduction["date"] == pd.Timestamp("2023-05-01") and abduction["date_precision"] == "month"
     assert list(result.rejects["reason"]) == ["not_threat_event"]
+
+
+def test_typed_parquet_export_gives_the_same_events(fixtures: Path, tmp_path: Path) -> None:
+    typed = pd.read_csv(fixtures / "acled_hdx.csv")  # ints, floats and NaN where cells are empty
+    path = tmp_path / "acled.parquet"
+    typed.to_parquet(path, index=False)
+    from_text = read_source(fixtures / "acled_hdx.csv")
+    from_parquet = read_source(path)
+    assert from_parquet.format == "acled"
+    pd.testing.assert_frame_equal(from_parquet.events, from_text.events)
+    assert list(from_parquet.rejects["reason"]) == list(from_text.rejects["reason"])
+    raw = json.loads(from_parquet.rejects.set_index("row_number").loc[13, "raw"])
+    assert raw["admin1"] is None and raw["inter1"] == 2
