@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from training.sources import files, read_source
-from training.sources.triage import raw_json
+from training.sources.rawjson import raw_json
 
 
 def test_raw_json_escapes_quotes_backslashes_and_control_characters() -> None:
