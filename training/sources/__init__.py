@@ -67,6 +67,7 @@ def _convert(raw: pd.DataFrame, spec_name: str, source_file: str, perpetrator_fi
              seen: pd.Series | None, row_offset: int) -> tuple[TriageResult, int]:
     table = raw.reset_index(drop=True)
     triage = Triage(table, source_file, row_offset)
+    triage.reject_hxl_row()
     candidates = CONVERTERS[spec_name](table, triage, perpetrator_filter)
     return triage.finish(candidates, seen), len(table)
 

@@ -23,6 +23,7 @@ TEXT_COLUMNS: Final = ("event_id", "source", "date_precision", "country", "admin
 """Canonical text columns, stored with pandas' Arrow-backed ``str`` dtype."""
 
 REASONS: Final[dict[str, str]] = {
+    "hxl_tag_row": "the HXL hashtag row under the header of HDX exports (#date, #country, ...)",
     "missing_id": "the source's event id is empty",
     "not_threat_event": "a known event type that is not a threat event (protest, air strike, ...)",
     "unmapped_event_type": "an event type with no attack-type mapping",
@@ -94,6 +95,17 @@ class Triage:
         texts = detail(positions) if callable(detail) else detail
         self.detail[positions] = np.asarray(texts, dtype=object) if not isinstance(texts, str) else texts
         self.pending[positions] = False
+
+    def reject_hxl_row(self) -> None:
+        """Reject the first row of a file when it is an HXL hashtag row (every filled cell ``#...``)."""
+        if self.row_offset != 0 or self.n == 0:
+            return
+        filled = [v for v in self.raw.iloc[0].tolist()
+                  if not (pd.isna(v) or (isinstance(v, str) and not v.strip()))]
+        if filled and all(isinstance(v, str) and v.strip().startswith("#") for v in filled):
+            mask = np.zeros(self.n, dtype=bool)
+            mask[0] = True
+            self.reject(mask, "hxl_tag_row", "HXL hashtag row, not an event")
 
     def finish(self, candidates: pd.DataFrame, seen: pd.Series | None = None) -> TriageResult:
         """Reject duplicate ids and split the rows.

@@ -53,3 +53,15 @@ def test_government_one_sided_violence_is_kept_without_the_filter(fixtures: Path
 ])
 def test_admin1_suffix_stripping(raw: str, expected: str) -> None:
     assert strip_admin_suffix(pd.Series([raw], dtype="str")).iloc[0] == expected
+
+
+def test_hxl_hashtag_row_of_hdx_exports_is_rejected_as_such(fixtures: Path, tmp_path: Path) -> None:
+    header, rest = (fixtures / "ucdp_ged.csv").read_text(encoding="utf-8").split("\n", 1)
+    tags = ["#event+code" if h == "id" else "" if h == "relid" else f"#{h}" for h in header.split(",")]
+    path = tmp_path / "hdx.csv"
+    path.write_text(header + "\n" + ",".join(tags) + "\n" + rest, encoding="utf-8")
+    result = read_source(path)
+    assert result.rows_read == 9 and len(result.events) == 4
+    first = result.rejects.iloc[0]
+    assert (first["row_number"], first["reason"]) == (1, "hxl_tag_row")
+    assert list(result.rejects["row_number"]) == [1, 4, 7, 8, 9]
