@@ -16,6 +16,7 @@ from models.taxonomy import ALL, TAXONOMY_VERSION
 from training.fingerprint import events_fingerprint
 from training.pipeline import TrainOptions, default_origins, train
 from training.registry import COMPLETE_TAG, SCORES_TAG, OriginScores
+from training.selection import classifier_factory
 
 FAST = TrainOptions(horizon=3, n_origins=4, executor="serial", models="zero,mean12,pooled_negbin",
                     progress=False)
@@ -57,7 +58,13 @@ def test_training_records_everything_and_serves_the_champion(mlflow_store, tmp_p
 
     children = {r.info.run_name: r for r in client.search_runs(
         [result.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{result.run_id}'")}
-    assert set(children) == {"zero", "mean12", "pooled_negbin"} == set(result.family_runs)
+    with_classifier = classifier_factory(None) is not None
+    expected = {"zero", "mean12", "pooled_negbin"} | ({"classifier"} if with_classifier else set())
+    assert set(children) == expected
+    assert set(children) == set(result.family_runs)
+    if with_classifier:
+        clf = children["classifier"].data
+        assert "brier" in clf.metrics and "crps" not in clf.metrics  # probabilities only
     zero = children["zero"].data
     assert zero.params["baseline"] == "True"
     # a point mass at 0 has CRPS = the observed count: the mean 'all' count of the scored target months
