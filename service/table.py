@@ -26,9 +26,12 @@ SERVED_QUANTILES = (0.1, 0.5, 0.9)
 RECENT_MONTHS = 12
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+
+
 def dumps(value: Any) -> bytes:
     """Compact JSON bytes (NaN is refused: every served number must be finite)."""
-    return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
+    return _ENCODER.encode(value).encode()
 
 
 def _num(x: float) -> float:
@@ -130,41 +133,44 @@ def _mix_rows(bundle: ForecastBundle, state: Panel, frame: pd.DataFrame,
 
 def forecast_rows(frame: pd.DataFrame, recent: Mapping[tuple[str, str], float]) -> list[dict[str, Any]]:
     """JSON-ready forecast rows (see :class:`service.schemas.ForecastRow`) with ``region_id`` added."""
-    cols = {c: frame[c].to_numpy() for c in ("region_id", "attack_type", "horizon", "target_month",
-                                             "mean", "p_any", "risk_tier")}
-    qs = {f"q{int(q * 100)}": frame[quantile_column(q)].to_numpy() for q in SERVED_QUANTILES}
-    rows = []
-    for i in range(len(frame)):
-        region, attack = str(cols["region_id"][i]), str(cols["attack_type"][i])
-        mean = _num(cols["mean"][i])
-        base = _num(recent.get((region, attack), 0.0))
-        rows.append({
-            "region_id": region,
-            "attack_type": attack,
-            "horizon": int(cols["horizon"][i]),
-            "target_month": str(cols["target_month"][i]),
-            "mean": mean,
-            "q10": _num(qs["q10"][i]),
-            "q50": _num(qs["q50"][i]),
-            "q90": _num(qs["q90"][i]),
-            "p_any": _num(cols["p_any"][i]),
-            "risk_tier": str(cols["risk_tier"][i]),
-            "recent_mean": base,
-            "change": _num(mean - base),
-            "change_ratio": _num(mean / base) if base > 0 else None,
-        })
-    return rows
+    region = [str(r) for r in frame["region_id"]]
+    attack = [str(a) for a in frame["attack_type"]]
+    mean = np.round(frame["mean"].to_numpy(dtype=float), 4)
+    base = np.round(np.asarray([recent.get(key, 0.0) for key in zip(region, attack, strict=True)],
+                               dtype=float), 4)
+    ratio = np.round(np.divide(mean, base, out=np.zeros_like(mean), where=base > 0), 4)
+    columns = {
+        "region_id": region,
+        "attack_type": attack,
+        "horizon": frame["horizon"].to_numpy(dtype=np.int64).tolist(),
+        "target_month": [str(m) for m in frame["target_month"]],
+        "mean": mean.tolist(),
+        **{f"q{int(q * 100)}": np.round(frame[quantile_column(q)].to_numpy(dtype=float), 4).tolist()
+           for q in SERVED_QUANTILES},
+        "p_any": np.round(frame["p_any"].to_numpy(dtype=float), 4).tolist(),
+        "risk_tier": [str(r) for r in frame["risk_tier"]],
+        "recent_mean": base.tolist(),
+        "change": np.round(mean - base, 4).tolist(),
+        "change_ratio": [r if b > 0 else None for r, b in zip(ratio.tolist(), base.tolist(), strict=True)],
+    }
+    names = list(columns)
+    return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
 
 def region_rows(bundle: ForecastBundle, state: Panel, frame: pd.DataFrame, horizon: int,
-                infos: Mapping[str, dict[str, Any]]) -> dict[str, RegionRows]:
-    """Pre-serialise the forecast frame ``frame`` (made from ``state``) region by region."""
-    rows = forecast_rows(frame, recent_means(state))
+                infos: Mapping[str, dict[str, Any]],
+                rows: list[dict[str, Any]] | None = None) -> dict[str, RegionRows]:
+    """Pre-serialise the forecast frame ``frame`` (made from ``state``) region by region.
+
+    ``rows`` are the frame's :func:`forecast_rows` when already computed.
+    """
+    if rows is None:
+        rows = forecast_rows(frame, recent_means(state))
     mixes, source = _mix_rows(bundle, state, frame, horizon)
     grouped: dict[str, dict[tuple[str, int], bytes]] = {}
     for row in rows:
-        region = row.pop("region_id")
-        grouped.setdefault(region, {})[(row["attack_type"], row["horizon"])] = dumps(row)
+        body = {k: v for k, v in row.items() if k != "region_id"}
+        grouped.setdefault(row["region_id"], {})[(row["attack_type"], row["horizon"])] = dumps(body)
     out = {}
     for region, by_key in grouped.items():
         ordered = {k: by_key[k] for k in sorted(by_key, key=lambda k: (PANEL_TYPES.index(k[0]), k[1]))}
@@ -295,11 +301,12 @@ def build_served(loaded: LoadedModel, max_horizon: int, stale_after_days: int) -
     horizon = max(1, min(bundle.horizon, max_horizon))
     frame = forecast_frame(bundle, None, horizon)
     infos = region_infos(bundle)
-    by_region = region_rows(bundle, bundle.state, frame, horizon, infos)
+    rows = forecast_rows(frame, recent_means(bundle.state))
+    by_region = region_rows(bundle, bundle.state, frame, horizon, infos, rows)
     missing = sorted(set(infos) - set(by_region))
     if missing:
         raise ValueError(f"the model forecasts no rows for {len(missing)} regions, e.g. {missing[:3]}")
-    rankings = _rankings(frame, infos, recent_means(bundle.state))
+    rankings = _rankings(rows, infos)
     served_fields = {"model_name": str(loaded.provenance.get("model_name", "threatcast")),
                      "model_version": str(loaded.provenance.get("model_version", "")),
                      "data_cutoff": bundle.cutoff, "origin": bundle.cutoff}
@@ -313,14 +320,13 @@ def build_served(loaded: LoadedModel, max_horizon: int, stale_after_days: int) -
                        envelope=envelope, regions_body=regions_body)
 
 
-def _rankings(frame: pd.DataFrame, infos: Mapping[str, dict[str, Any]],
-              recent: Mapping[tuple[str, str], float]) -> dict[tuple[str, int], tuple[dict[str, Any], ...]]:
-    rows = forecast_rows(frame, recent)
+def _rankings(rows: list[dict[str, Any]],
+              infos: Mapping[str, dict[str, Any]]) -> dict[tuple[str, int], tuple[dict[str, Any], ...]]:
     groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for row in rows:
         info = infos[row["region_id"]]
-        row["country"], row["admin1"] = info["country"], info["admin1"]
-        groups.setdefault((row["attack_type"], row["horizon"]), []).append(row)
+        ranked = {**row, "country": info["country"], "admin1": info["admin1"]}
+        groups.setdefault((row["attack_type"], row["horizon"]), []).append(ranked)
     return {key: tuple(sorted(group, key=lambda r: (-r["p_any"], -r["mean"], r["region_id"])))
             for key, group in groups.items()}
 
