@@ -25,7 +25,7 @@ async def ranking(served: ServedDep, metrics: MetricsDep, country: CountryQuery 
     """Regions ordered by P(at least one attack), then expected count, at one horizon."""
     check_horizon(served, horizon)
     code = country_filter(served, country)
-    ranked = served.rankings[(attack_type, horizon)]
+    ranked = served.rankings.get((attack_type, horizon), ())
     if code is not None:
         ranked = tuple(r for r in ranked if r["country"] == code)
     items = [{**row, "rank": i} for i, row in enumerate(ranked[:top], start=1)]
