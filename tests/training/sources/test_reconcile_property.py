@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.schema import validate_events
+from training.ingest import ingest
 from training.sources import convert_table
 from training.sources.triage import REASONS
 
@@ -119,3 +122,26 @@ def test_gtd_rows_reconcile(table: pd.DataFrame) -> None:
 @given(table=_table("canonical", 12))
 def test_canonical_rows_reconcile(table: pd.DataFrame) -> None:
     _check("canonical", table, True)
+
+
+PRINTABLE = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), max_size=8)
+
+
+@pytest.mark.slow
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.fixed_dictionaries({
+    name: st.one_of(st.sampled_from(values), PRINTABLE) for name, values in COLUMNS["acled"].items()
+}), max_size=10))
+def test_acled_csv_file_rows_reconcile(rows: list[dict[str, str]]) -> None:
+    table = pd.DataFrame(rows, columns=list(COLUMNS["acled"]), dtype="str")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "messy.csv"
+        table.to_csv(path, index=False)
+        result = ingest([path, path])
+    summary = result.summary
+    assert summary["rows_read"] == 2 * len(table)
+    assert summary["accepted"] + summary["rejected"] == summary["rows_read"]
+    assert sum(summary["rejected_by_reason"].values()) == summary["rejected"]
+    assert result.events["event_id"].is_unique
+    # the second copy adds nothing: each of its rows is a repeat or fails as it did the first time
+    assert summary["files"][1]["accepted"] == 0
