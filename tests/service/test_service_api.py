@@ -245,6 +245,8 @@ def test_nowcast_limits(client: TestClient) -> None:
     assert client.post("/v1/nowcast", json={"events": []}).status_code == 422
     big = client.post("/v1/nowcast", json={"events": [{}] * 5001})
     assert big.status_code == 413 and big.json()["error"] == "too_many_events"
+    far = client.post("/v1/nowcast", json={"events": [event(0)], "horizon": 7})
+    assert far.status_code == 422 and far.json()["details"]["errors"][0]["parameter"] == "horizon"
 
 
 def test_model_provenance(client: TestClient) -> None:
