@@ -58,7 +58,7 @@ def unknown_region(region_id: str, known: Iterable[str]) -> ApiError:
 def _describe(err: dict[str, Any]) -> dict[str, Any]:
     loc: Sequence[Any] = err.get("loc", ())
     where = str(loc[0]) if loc else ""
-    path = [p for p in loc[1:]]
+    path = list(loc[1:])
     out: dict[str, Any] = {"location": where, "message": str(err.get("msg", "invalid"))}
     if where == "body" and len(path) >= 2 and path[0] == "events" and isinstance(path[1], int):
         out["event_index"] = path[1]
