@@ -25,6 +25,7 @@ from models.schema import (
     empty_rejects,
     validate_events,
 )
+from models.taxonomy import TAXONOMY_VERSION
 from training.sources import SourceResult, accepted_ids, convert_table, read_source
 from training.sources.triage import TEXT_COLUMNS
 
@@ -96,6 +97,7 @@ def summarise(parts: Sequence[SourceResult], events: pd.DataFrame, rejects: pd.D
         "last_date": None if events.empty else dates.max().date().isoformat(),
         "regions": int(events["region_id"].nunique()),
         "perpetrator_filter": perpetrator_filter,
+        "taxonomy_version": TAXONOMY_VERSION,
         "files": files,
     }
 

@@ -83,3 +83,16 @@ def test_load_events_failures(tmp_path: Path) -> None:
 def test_a_bad_file_among_good_ones_stops_the_ingest(fixtures: Path) -> None:
     with pytest.raises(SourceFormatError, match=r"unknown_format\.csv"):
         ingest([fixtures / "acled_hdx.csv", fixtures / "unknown_format.csv"])
+
+
+def test_nothing_rejected_and_nothing_accepted_both_write_readable_files(tmp_path: Path) -> None:
+    good = pd.DataFrame({"event_id": ["a"], "date": ["2020-01-01"], "country": ["MLI"], "admin1": ["Gao"],
+                         "attack_type": ["bombing"]})
+    outputs = write_ingest(ingest(good), tmp_path / "all")
+    assert pd.read_csv(outputs.rejects).empty
+    assert len(load_events(tmp_path / "all")) == 1
+    bad = good.assign(date=["someday"])
+    result = ingest(bad)
+    assert result.summary["taxonomy_version"] == "1.0"
+    write_ingest(result, tmp_path / "none")
+    assert load_events(tmp_path / "none").empty
