@@ -10,6 +10,7 @@ import pandera.errors
 import pytest
 
 from models.schema import REJECT_COLUMNS
+from models.taxonomy import TAXONOMY_VERSION
 from training.ingest import ingest, load_events, write_ingest
 from training.sources import SourceFormatError
 
@@ -93,6 +94,6 @@ def test_nothing_rejected_and_nothing_accepted_both_write_readable_files(tmp_pat
     assert len(load_events(tmp_path / "all")) == 1
     bad = good.assign(date=["someday"])
     result = ingest(bad)
-    assert result.summary["taxonomy_version"] == "1.0"
+    assert result.summary["taxonomy_version"] == TAXONOMY_VERSION
     write_ingest(result, tmp_path / "none")
     assert load_events(tmp_path / "none").empty
