@@ -89,9 +89,20 @@ def check_date(triage: Triage, parsed: pd.Series, raw: pd.Series, name: str) -> 
     triage.reject(parsed.isna(), "unparseable_date", quoted(shown, f"{name} ", " is not a date"))
 
 
+_PARENTHESIS: Final = re.compile(r"\s*\([^)]*\)\s*$")
+
+
+def _country(name: str) -> str | None:
+    """ISO3 of a name, retried without a trailing parenthesis (GED's ``DR Congo (Zaire)``)."""
+    code = country_iso3(name)
+    if code is None and _PARENTHESIS.search(name):
+        code = country_iso3(_PARENTHESIS.sub("", name))
+    return code
+
+
 def countries(names: pd.Series, fallback: pd.Series | None = None) -> pd.Series:
     """ISO3 codes from country names (or codes); ``fallback`` codes fill what the names miss."""
-    iso3 = by_value(text(names), country_iso3)
+    iso3 = by_value(text(names), _country)
     if fallback is not None:
         backup = by_value(text(fallback), country_iso3)
         iso3 = iso3.where(iso3 != "", backup)
