@@ -52,15 +52,21 @@ def text(values: pd.Series | None, length: int = 0) -> pd.Series:
 
 
 def number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Parse numbers: the floats (NaN where empty or invalid) and a mask of non-empty invalid cells."""
+    """Parse numbers: finite floats (NaN where empty or invalid) and a mask of non-empty invalid cells.
+
+    ``inf``, ``NaN`` and overflowing values such as ``1e400`` count as invalid.
+    """
     raw = text(values)
     parsed = pd.to_numeric(raw.where(raw != "", None), errors="coerce").astype("float64")
+    parsed = parsed.where(np.isfinite(parsed.to_numpy()))
     invalid = (raw != "") & parsed.isna()
     return parsed.reset_index(drop=True), invalid.reset_index(drop=True)
 
 
 def dates(values: pd.Series) -> pd.Series:
     """Parse dates in one of :data:`DATE_FORMATS`; NaT where none fits or the year is out of range."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = pd.Series(values.to_numpy()).reset_index(drop=True)
     else:

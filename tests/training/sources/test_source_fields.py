@@ -37,3 +37,14 @@ def test_text_of_typed_columns() -> None:
     assert fields.text(pd.Series([7, 8])).tolist() == ["7", "8"]
     assert fields.text(pd.to_datetime(pd.Series(["2020-01-02", None]))).tolist() == ["2020-01-02", ""]
     assert fields.text(None, 2).tolist() == ["", ""]
+
+
+def test_non_finite_numbers_are_invalid() -> None:
+    parsed, invalid = fields.number(pd.Series(["1e400", "inf", "NaN", "-inf", "4"], dtype="str"))
+    assert invalid.tolist() == [True, True, True, True, False]
+    assert parsed.isna().tolist() == [True, True, True, True, False]
+
+
+def test_timezone_aware_dates_become_utc_days() -> None:
+    aware = pd.Series(pd.to_datetime(["2020-01-01 23:30", "2020-06-01 00:10"]).tz_localize("Asia/Kabul"))
+    assert [d.strftime("%Y-%m-%d") for d in fields.dates(aware)] == ["2020-01-01", "2020-05-31"]
