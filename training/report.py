@@ -4,6 +4,7 @@
 
 * ``scores.csv`` -- the long scores frame (model, attack type, slice, metric, value, skill);
 * ``scores.json`` -- headline, timings, origins, selection choice and the same scores as records;
+* ``predictions.parquet`` -- every scored forecast row (to re-score or re-select without refitting);
 * ``report.md`` -- headline table, skill by horizon / attack type / country / post-occupation window,
   where the models lose to the best baseline, the selection table and the plots;
 * ``skill_by_horizon.png``, ``reliability.png``, ``fan_charts.png``.
@@ -131,6 +132,8 @@ def write_report(result: BacktestResult, panel: Panel, out_dir: str | Path,
     records = [_json_safe(r) for r in result.scores.to_dict(orient="records")]
     paths["scores.json"] = out / "scores.json"
     paths["scores.json"].write_text(json.dumps({**info, "scores": records}, indent=1), encoding="utf-8")
+    paths["predictions.parquet"] = out / "predictions.parquet"
+    result.predictions.to_parquet(paths["predictions.parquet"], index=False)
     if choice:
         paths["choice.json"] = out / "choice.json"
         paths["choice.json"].write_text(json.dumps(_json_safe(dict(choice)), indent=1), encoding="utf-8")
