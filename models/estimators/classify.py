@@ -7,8 +7,10 @@ pooled count model (:func:`models.features.design_rows`, with the ``all`` featur
 ``all`` type so every type shares one design).
 
 Calibration is time-ordered: rows whose target month falls in the last ``calibration_months`` of
-the training window are held out, the booster is fitted on the earlier rows, and an isotonic map
-from its scores to the held-out outcomes is fitted on the hold-out. When the hold-out has a single
+the training window are held out, a booster is fitted on the earlier rows, and an isotonic map
+from its scores to the held-out outcomes is fitted on the hold-out. The served booster is then
+refitted on every row (``refit=True``) and its scores pass through that map. Monotonic constraints
+(more recent events never lower the probability) keep the small-data trees sensible. When the hold-out has a single
 class (nothing or everything happened) the raw scores are kept and ``report_`` says so.
 """
 
@@ -42,6 +44,19 @@ _ALL_K = len(PANEL_TYPES) - 1
 _P_FLOOR = 1e-4
 """Probabilities are kept in [1e-4, 1 - 1e-4] so a log loss stays finite."""
 _REPEAT = [TYPE_FEATURES.index(n) for n in ALL_TYPE_FEATURES]
+
+
+def monotone_constraints(n_columns: int) -> np.ndarray:
+    """Monotonic constraints of the shared design: more recent events of the type never lower the
+    probability (``+1`` on its counts, means and level), a longer quiet spell never raises it (``-1``)."""
+    cst = np.zeros(n_columns, dtype=int)
+    for j, name in enumerate(TYPE_FEATURES):
+        if name.startswith(("lag", "roll", "ewm")):
+            cst[j] = 1
+        elif name == "since_event":
+            cst[j] = -1
+    cst[n_columns - 2] = 1
+    return cst
 
 
 def classifier_design(fc: FeatureCube, k: int, r: np.ndarray, m: np.ndarray, horizon: int,
@@ -78,16 +93,18 @@ class EventClassifier(BaseEstimator):  # type: ignore[misc]
         max_leaf_nodes: leaves per tree.
         min_samples_leaf: smallest leaf.
         l2_regularization: L2 penalty of the leaf values.
+        refit: after calibrating, refit the booster on every row (hold-out included) and apply the
+            calibration map to its scores, so the most recent months inform the served model.
         random_state: seed of the subsample and the booster.
         catalog: occupation episode catalog; ``None`` loads the shipped one.
     """
 
     name = "event_classifier"
 
-    def __init__(self, max_horizon: int = 6, window: int | None = 96, max_rows: int | None = 40_000,
-                 calibration_months: int = 12, max_iter: int = 120, learning_rate: float = 0.06,
-                 max_leaf_nodes: int = 15, min_samples_leaf: int = 40, l2_regularization: float = 1.0,
-                 random_state: int = 0, catalog: pd.DataFrame | None = None) -> None:
+    def __init__(self, max_horizon: int = 6, window: int | None = 60, max_rows: int | None = 12_000,
+                 calibration_months: int = 12, max_iter: int = 60, learning_rate: float = 0.1,
+                 max_leaf_nodes: int = 8, min_samples_leaf: int = 50, l2_regularization: float = 1.0,
+                 refit: bool = True, random_state: int = 0, catalog: pd.DataFrame | None = None) -> None:
         self.max_horizon = max_horizon
         self.window = window
         self.max_rows = max_rows
@@ -97,6 +114,7 @@ class EventClassifier(BaseEstimator):  # type: ignore[misc]
         self.max_leaf_nodes = max_leaf_nodes
         self.min_samples_leaf = min_samples_leaf
         self.l2_regularization = l2_regularization
+        self.refit = refit
         self.random_state = random_state
         self.catalog = catalog
 
@@ -137,7 +155,7 @@ class EventClassifier(BaseEstimator):  # type: ignore[misc]
         clf = HistGradientBoostingClassifier(
             max_iter=self.max_iter, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
             min_samples_leaf=self.min_samples_leaf, l2_regularization=self.l2_regularization,
-            categorical_features=cat, early_stopping=False, random_state=self.random_state,
+            categorical_features=cat, monotonic_cst=monotone_constraints(x.shape[1]), early_stopping=False, random_state=self.random_state,
             max_bins=255 if n_types < 255 else 254)
         return clf.fit(x, y)
 
@@ -149,12 +167,12 @@ class EventClassifier(BaseEstimator):  # type: ignore[misc]
             self.calibrators_[h] = None
             return {"rows": len(y), "positives": int(y.sum()),
                     "calibration": "none (hold-out has a single class)"}
-        booster = self._booster(x[fit_rows], y[fit_rows])
-        raw = booster.predict_proba(x[hold])[:, 1]
+        early = self._booster(x[fit_rows], y[fit_rows])
+        raw = early.predict_proba(x[hold])[:, 1]
         iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y[hold])
-        self.models_[h] = booster
+        self.models_[h] = self._booster(x, y) if self.refit else early
         self.calibrators_[h] = iso
-        return {"rows": int(fit_rows.sum()), "holdout_rows": int(hold.sum()),
+        return {"rows": len(y) if self.refit else int(fit_rows.sum()), "holdout_rows": int(hold.sum()),
                 "positives": int(y.sum()), "calibration": "isotonic"}
 
     def predict_proba(self, state: Panel, horizon: int) -> np.ndarray:

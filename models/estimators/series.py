@@ -10,8 +10,10 @@ variance ``v`` on the ``log1p`` scale map back to counts through the log-normal 
 (``E = exp(m + v/2) - 1``, ``Var = (exp(v) - 1) exp(2m + v)``) and a moment-matched negative
 binomial. Every other series (and any region unseen at fit) is forecast by the fallback forecaster.
 
-The per-series fits fan out through the ``mapper`` hyper-parameter (``map``-like: built-in ``map``
-by default, or a process-pool / Dask map); it is dropped when the model is pickled.
+For very large panels ``estimator="moments"`` replaces the per-series likelihood fits by
+closed-form moment estimates computed for all series at once. The per-series fits fan out
+through the ``mapper`` hyper-parameter (``map``-like: built-in ``map`` by default, or a
+process-pool / Dask map); it is dropped when the model is pickled.
 """
 
 from __future__ import annotations
@@ -39,23 +41,44 @@ Mapper = Callable[[Callable[[np.ndarray], tuple[float, float]], Iterable[np.ndar
 _MIN_VAR = 1e-6
 
 
-def fit_local_level(y: np.ndarray, maxiter: int = 30) -> tuple[float, float]:
+def moment_variances(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Method-of-moments local-level variances from first differences, vectorised over rows.
+
+    For ``y_t = level_t + e_t`` with ``level_t = level_(t-1) + u_t``, the differences have variance
+    ``s2_u + 2 s2_e`` and lag-one autocovariance ``-s2_e``. Returns ``(sigma2_level, sigma2_irregular)``.
+    """
+    y2 = np.atleast_2d(np.asarray(y, dtype=float))
+    d = np.diff(y2, axis=1)
+    if d.shape[1] < 3:
+        var = np.var(y2, axis=1) / 2.0 + _MIN_VAR
+        return var, var
+    dc = d - d.mean(axis=1, keepdims=True)
+    gamma0 = (dc * dc).mean(axis=1)
+    gamma1 = (dc[:, 1:] * dc[:, :-1]).mean(axis=1)
+    irregular = np.clip(-gamma1, _MIN_VAR, None)
+    level = np.clip(gamma0 - 2.0 * irregular, _MIN_VAR, None)
+    return level, irregular
+
+
+def fit_local_level(y: np.ndarray, maxiter: int = 20) -> tuple[float, float]:
     """Fit a local-level model to one ``log1p`` series; returns ``(sigma2_level, sigma2_irregular)``.
 
-    Falls back to moment estimates (half the variance each) when the optimiser fails.
+    Maximum likelihood (statsmodels ``UnobservedComponents``, L-BFGS from the moment estimates);
+    the moment estimates themselves when the optimiser fails.
     """
+    level0, irregular0 = (float(v[0]) for v in moment_variances(y))
     with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore")
         try:
-            res = UnobservedComponents(y, level="llevel").fit(disp=False, method="lbfgs",
-                                                             maxiter=maxiter)
-            irregular, level = (float(v) for v in res.params[:2])
+            params = UnobservedComponents(y, level="llevel").fit(
+                start_params=[irregular0, level0], disp=False, method="lbfgs", maxiter=maxiter,
+                return_params=True)
+            irregular, level = (float(v) for v in params[:2])
             if np.isfinite(irregular) and np.isfinite(level):
                 return max(level, _MIN_VAR), max(irregular, _MIN_VAR)
         except (ValueError, np.linalg.LinAlgError):
             pass
-    var = float(np.var(y)) if len(y) > 1 else 1.0
-    return max(var / 2.0, _MIN_VAR), max(var / 2.0, _MIN_VAR)
+    return level0, irregular0
 
 
 def local_level_forecast(y: np.ndarray, level_var: np.ndarray, irregular_var: np.ndarray,
@@ -104,6 +127,8 @@ class StateSpaceSeries(Forecaster):
         min_events: fewest events in the last ``window`` months for a series to get its own model.
         window: months of history each series model is fitted on and filters.
         maxiter: optimiser iterations per series.
+        estimator: ``"mle"`` (statsmodels maximum likelihood per series, fanned out by ``mapper``) or
+            ``"moments"`` (closed-form moment estimates for every series at once: for very large panels).
         fallback: forecaster of the other series; ``None`` means a :class:`PooledNegBin` with the
             same catalog.
         mapper: ``map``-like callable used to fan the per-series fits out; ``None`` is ``map``.
@@ -112,13 +137,14 @@ class StateSpaceSeries(Forecaster):
 
     name = "state_space_series"
 
-    def __init__(self, min_months: int = 36, min_events: int = 24, window: int = 60,
-                 maxiter: int = 30, fallback: Forecaster | None = None, mapper: Mapper | None = None,
-                 catalog: pd.DataFrame | None = None) -> None:
+    def __init__(self, min_months: int = 36, min_events: int = 36, window: int = 60,
+                 maxiter: int = 20, estimator: str = "mle", fallback: Forecaster | None = None,
+                 mapper: Mapper | None = None, catalog: pd.DataFrame | None = None) -> None:
         self.min_months = min_months
         self.min_events = min_events
         self.window = window
         self.maxiter = maxiter
+        self.estimator = estimator
         self.fallback = fallback
         self.mapper = mapper
         self.catalog = catalog
@@ -136,6 +162,8 @@ class StateSpaceSeries(Forecaster):
         """Fit the fallback on ``panel`` and a local-level model on every eligible series."""
         if self.window < 3:
             raise ValueError(f"window must be >= 3 months, got {self.window}")
+        if self.estimator not in ("mle", "moments"):
+            raise ValueError(f"estimator must be 'mle' or 'moments', got {self.estimator!r}")
         catalog = self.catalog if self.catalog is not None else load_catalog()
         base = self.fallback if self.fallback is not None else PooledNegBin(catalog=catalog)
         self.fallback_ = clone(base).fit(panel)
@@ -145,9 +173,13 @@ class StateSpaceSeries(Forecaster):
         busy = recent.sum(axis=2) >= self.min_events
         eligible = enough & busy & known_regions(panel)[:, None]
         r_idx, k_idx = np.nonzero(eligible)
-        series = [np.log1p(recent[r, k]) for r, k in zip(r_idx, k_idx, strict=True)]
-        mapper = self.mapper if self.mapper is not None else map
-        fitted = list(mapper(self._fit_one, series))
+        if self.estimator == "moments":
+            level, irregular = moment_variances(np.log1p(recent[r_idx, k_idx]))
+            fitted = list(zip(level, irregular, strict=True))
+        else:
+            series = [np.log1p(recent[r, k]) for r, k in zip(r_idx, k_idx, strict=True)]
+            mapper = self.mapper if self.mapper is not None else map
+            fitted = list(mapper(self._fit_one, series))
         regions = panel.regions.index.to_numpy()
         self.params_: dict[tuple[str, str], tuple[float, float]] = {
             (str(regions[r]), PANEL_TYPES[k]): (float(a), float(b))
@@ -156,6 +188,7 @@ class StateSpaceSeries(Forecaster):
         by_type = pd.Series([PANEL_TYPES[k] for k in k_idx], dtype=object).value_counts()
         self.report_ = {
             "family": self.name,
+            "estimator": self.estimator,
             "series_fitted": len(self.params_),
             "series_fallback": int(eligible.size - len(self.params_)),
             "fitted_by_type": {str(k): int(v) for k, v in by_type.items()},

@@ -140,3 +140,16 @@ def test_errors(panel):
         StateSpaceSeries().predict(panel, 1)
     with pytest.raises(ValueError, match="window"):
         StateSpaceSeries(window=2, catalog=CATALOG).fit(panel)
+
+
+def test_moment_estimator_is_close_to_likelihood(panel):
+    mle = StateSpaceSeries(catalog=CATALOG, fallback=PooledNegBin(catalog=CATALOG, max_horizon=1)).fit(panel)
+    mom = StateSpaceSeries(catalog=CATALOG, estimator="moments",
+                           fallback=PooledNegBin(catalog=CATALOG, max_horizon=1)).fit(panel)
+    assert set(mle.params_) == set(mom.params_)
+    assert mom.report_["estimator"] == "moments"
+    a = mle.predict(panel, 1)["mean"].to_numpy()
+    b = mom.predict(panel, 1)["mean"].to_numpy()
+    np.testing.assert_allclose(a, b, rtol=0.35, atol=0.05)
+    with pytest.raises(ValueError, match="estimator"):
+        StateSpaceSeries(estimator="exact", catalog=CATALOG).fit(panel)

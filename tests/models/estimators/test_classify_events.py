@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from models.episodes import load_catalog
+from models.estimators.base import NotFittedError, forecast_index
+from models.estimators.classify import EventClassifier
+from models.panel import build_panel
+from models.schema import conform_events
+from models.taxonomy import PANEL_TYPES
+
+CATALOG = load_catalog()
+
+
+def _events(seed: int, n_regions: int = 12, n_months: int = 84) -> pd.DataFrame:
+    """Regions alternating between quiet and active spells (persistent), bombings and kidnappings."""
+    rng = np.random.default_rng(seed)
+    state = rng.random(n_regions) < 0.5
+    base = np.exp(rng.normal(0.0, 0.3, n_regions))
+    rows = []
+    for t in range(n_months):
+        flip = rng.random(n_regions) < 0.04
+        state = np.where(flip, ~state, state)
+        lam = np.where(state, 2.5 * base, 0.03)
+        for kind, share in (("bombing", 0.7), ("kidnapping", 0.3)):
+            n = rng.poisson(lam * share)
+            for r in np.nonzero(n)[0]:
+                rows.extend([(f"MLI.r{r}", t, kind)] * int(n[r]))
+    start = pd.Period("2011-01", freq="M")
+    return conform_events(pd.DataFrame({
+        "event_id": [f"c:{i}" for i in range(len(rows))], "source": "canonical",
+        "date": [(start + t).to_timestamp() + pd.Timedelta(days=2) for _, t, _ in rows],
+        "date_precision": "day", "country": "MLI", "admin1": [r[4:] for r, _, _ in rows],
+        "region_id": [r for r, _, _ in rows], "latitude": 0.0, "longitude": 0.0,
+        "attack_type": [k for _, _, k in rows], "perpetrator": "", "target": "", "fatalities": 0,
+        "suicide": False}))
+
+
+@pytest.fixture(scope="module")
+def panel():
+    return build_panel(_events(0), "2017-12")
+
+
+@pytest.fixture(scope="module")
+def fitted(panel):
+    return EventClassifier(catalog=CATALOG, max_horizon=3, max_iter=40).fit(panel.truncate("2016-12"))
+
+
+def test_probabilities_align_with_forecast_index(fitted, panel):
+    state = panel.truncate("2016-12")
+    p = fitted.predict_proba(state, 4)
+    assert p.shape == (len(forecast_index(state, 4)),)
+    assert np.isfinite(p).all() and (p >= 0).all() and (p <= 1).all()
+    # Rows of a type never seen stay near zero; "all" is at least as likely as any single type.
+    index = forecast_index(state, 4)
+    never = (index["attack_type"] == "suicide_attack").to_numpy()
+    assert p[never].max() < 0.05
+    cube = p.reshape(len(state.regions), len(PANEL_TYPES), 4)
+    assert (cube[:, -1, :].mean() >= cube[:, PANEL_TYPES.index("kidnapping"), :].mean())
+
+
+def test_discriminates_and_is_calibrated_out_of_sample(fitted, panel):
+    """Fitted at 2016-12, forecasting from each later state: good ranking, mean close to the rate."""
+    truth = panel.counts.set_index(["region_id", "attack_type", "month"])["count"]
+    ps, ys = [], []
+    for origin in pd.period_range("2016-12", "2017-09", freq="M"):
+        state = panel.truncate(origin)
+        index = forecast_index(state, 3)
+        busy = index["attack_type"].isin(["all", "bombing", "kidnapping"]).to_numpy()
+        keys = list(zip(index["region_id"], index["attack_type"],
+                        pd.PeriodIndex(index["target_month"], freq="M"), strict=True))
+        ys.append(truth.loc[keys].to_numpy()[busy] > 0)
+        ps.append(fitted.predict_proba(state, 3)[busy])
+    p, y = np.concatenate(ps), np.concatenate(ys)
+    assert roc_auc_score(y, p) > 0.75
+    assert abs(p.mean() - y.mean()) < 0.1
+
+
+def test_report_and_determinism(fitted, panel):
+    report = fitted.report_["horizons"]
+    assert set(report) == {"h1", "h2", "h3"}
+    assert report["h1"]["calibration"] == "isotonic"
+    assert report["h1"]["holdout_rows"] > 0
+    state = panel.truncate("2016-12")
+    again = EventClassifier(catalog=CATALOG, max_horizon=3, max_iter=40).fit(state)
+    np.testing.assert_array_equal(fitted.predict_proba(state, 3), again.predict_proba(state, 3))
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(fitted.predict_proba(state, 3), restored.predict_proba(state, 3))
+
+
+def test_no_leakage_and_unseen_region(panel):
+    events = _events(0)
+    origin = pd.Period("2015-06", freq="M")
+    later = events["date"].dt.to_period("M") > origin
+    altered = conform_events(events[~later | (np.arange(len(events)) % 2 == 0)].reset_index(drop=True))
+    a = build_panel(events, "2017-12").truncate(origin)
+    b = build_panel(altered, "2017-12").truncate(origin)
+    pa = EventClassifier(catalog=CATALOG, max_horizon=2, max_iter=30).fit(a).predict_proba(a, 2)
+    model = EventClassifier(catalog=CATALOG, max_horizon=2, max_iter=30).fit(b)
+    np.testing.assert_array_equal(pa, model.predict_proba(b, 2))
+    extra = conform_events(pd.DataFrame({
+        "event_id": ["n:1"], "source": "canonical", "date": [pd.Timestamp("2015-05-03")],
+        "date_precision": "day", "country": "NER", "admin1": "Tahoua", "region_id": "NER.tahoua",
+        "latitude": 0.0, "longitude": 0.0, "attack_type": "bombing", "perpetrator": "", "target": "",
+        "fatalities": 0, "suicide": False}))
+    with_new = build_panel(conform_events(pd.concat([events, extra], ignore_index=True)), origin)
+    p = model.predict_proba(with_new, 2)
+    assert len(p) == len(forecast_index(with_new, 2))
+
+
+def test_single_class_training_and_errors():
+    quiet = conform_events(pd.DataFrame({
+        "event_id": ["q:1"], "source": "canonical", "date": [pd.Timestamp("2012-01-05")],
+        "date_precision": "day", "country": "MLI", "admin1": "Gao", "region_id": "MLI.gao",
+        "latitude": 0.0, "longitude": 0.0, "attack_type": "bombing", "perpetrator": "", "target": "",
+        "fatalities": 0, "suicide": False}))
+    panel = build_panel(quiet, "2014-12")
+    model = EventClassifier(catalog=CATALOG, max_horizon=2, max_iter=10).fit(panel)
+    assert "single class" in model.report_["horizons"]["h1"]["calibration"]
+    p = model.predict_proba(panel, 2)
+    assert (p <= 0.01).all()
+    with pytest.raises(NotFittedError):
+        EventClassifier().predict_proba(panel, 1)
+    with pytest.raises(ValueError, match="max_horizon"):
+        EventClassifier(max_horizon=0, catalog=CATALOG).fit(panel)
