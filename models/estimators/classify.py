@@ -10,8 +10,8 @@ Calibration is time-ordered: rows whose target month falls in the last ``calibra
 the training window are held out, a booster is fitted on the earlier rows, and an isotonic map
 from its scores to the held-out outcomes is fitted on the hold-out. The served booster is then
 refitted on every row (``refit=True``) and its scores pass through that map. Monotonic constraints
-(more recent events never lower the probability) keep the small-data trees sensible. When the hold-out has a single
-class (nothing or everything happened) the raw scores are kept and ``report_`` says so.
+(more recent events never lower the probability) keep the small-data trees sensible. When the
+hold-out has a single class (nothing or everything happened) the raw scores are kept and ``report_`` says so.
 """
 
 from __future__ import annotations
@@ -47,8 +47,11 @@ _REPEAT = [TYPE_FEATURES.index(n) for n in ALL_TYPE_FEATURES]
 
 
 def monotone_constraints(n_columns: int) -> np.ndarray:
-    """Monotonic constraints of the shared design: more recent events of the type never lower the
-    probability (``+1`` on its counts, means and level), a longer quiet spell never raises it (``-1``)."""
+    """Monotonic constraints of the shared design.
+
+    More recent events of the type never lower the probability (``+1`` on its counts, means and
+    level); a longer quiet spell never raises it (``-1``).
+    """
     cst = np.zeros(n_columns, dtype=int)
     for j, name in enumerate(TYPE_FEATURES):
         if name.startswith(("lag", "roll", "ewm")):
@@ -155,7 +158,8 @@ class EventClassifier(BaseEstimator):  # type: ignore[misc]
         clf = HistGradientBoostingClassifier(
             max_iter=self.max_iter, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
             min_samples_leaf=self.min_samples_leaf, l2_regularization=self.l2_regularization,
-            categorical_features=cat, monotonic_cst=monotone_constraints(x.shape[1]), early_stopping=False, random_state=self.random_state,
+            categorical_features=cat, monotonic_cst=monotone_constraints(x.shape[1]),
+            early_stopping=False, random_state=self.random_state,
             max_bins=255 if n_types < 255 else 254)
         return clf.fit(x, y)
 
