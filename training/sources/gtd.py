@@ -52,10 +52,13 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
                                    np.where(day.fillna(0) == 0, "month", "day")), dtype=object)
     parts = pd.DataFrame({"year": year, "month": month.where(month != 0, 1).fillna(1),
                           "day": day.where(day != 0, 1).fillna(1)})
-    valid = ~invalid & year.between(1, 9999) & parts["month"].between(1, 12) & parts["day"].between(1, 31)
-    parsed = pd.Series(pd.NaT, index=parts.index, dtype="datetime64[ns]")
+    valid = (~invalid & year.between(1678, 2261) & (year % 1 == 0) & parts["month"].between(1, 12)
+             & parts["day"].between(1, 31)).to_numpy()
+    stamps = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     if valid.any():
-        parsed[valid] = pd.to_datetime(parts[valid].astype("int64"), errors="coerce")
+        chosen = pd.to_datetime(parts.loc[valid].astype("int64"), errors="coerce")
+        stamps[np.flatnonzero(valid)] = chosen.to_numpy(dtype="datetime64[ns]")
+    parsed = pd.Series(stamps)
     triage.reject(parsed.isna(), "unparseable_date",
                   quoted(shown, "iyear-imonth-iday ", " is not a date"))
 
