@@ -196,3 +196,15 @@ def test_irls_matches_statsmodels_poisson_and_moment_alpha():
     mu = np.full(20000, 3.0)
     draws = rng.negative_binomial(1 / 0.5, 1 / (1 + 0.5 * 3.0), size=20000).astype(float)
     assert moment_alpha(draws, mu) == pytest.approx(0.5, abs=0.08)
+
+
+def test_one_month_panel_has_no_training_rows_but_forecasts():
+    events = _events_from_counts(np.array([[[2]]]), ["MLI.gao"], ["bombing"], "2018-01")
+    panel = build_panel(events, "2018-01")
+    model = PooledNegBin(catalog=CATALOG, max_horizon=2).fit(panel)
+    assert set(model.report_["methods"]) == {"fallback-mean"}
+    assert model.report_["fits"]["all/h1"]["rows"] == 0
+    frame = model.predict(panel, 2)
+    check_forecast_frame(frame)
+    bombing = frame[frame["attack_type"] == "bombing"]["mean"]
+    assert (bombing > 0).all() and (bombing <= 2).all()
