@@ -102,9 +102,22 @@ def executors(args: argparse.Namespace) -> None:
     base = runs["serial"][0]
     for kind in ("local", "dask"):
         seconds, scores = runs[kind]
-        same = np.allclose(scores["value"].to_numpy(dtype=float),
-                           runs["serial"][1]["value"].to_numpy(dtype=float), equal_nan=True)
-        print(f"speed-up of {kind} over serial: x{base / seconds:.2f}  (scores identical: {same})")
+        print(f"speed-up of {kind} over serial: x{base / seconds:.2f}  "
+              f"(scores vs serial: {_difference(runs['serial'][1], scores)})")
+
+
+def _difference(reference: pd.DataFrame, other: pd.DataFrame) -> str:
+    """``identical`` or the models whose scores differ and by how much (largest relative gap)."""
+    a = reference["value"].to_numpy(dtype=float)
+    b = other["value"].to_numpy(dtype=float)
+    if len(a) == len(b) and np.array_equal(a, b, equal_nan=True):
+        return "identical"
+    if len(a) != len(b):
+        return f"{len(a)} vs {len(b)} score rows"
+    gap = np.abs(a - b) / np.maximum(np.abs(a), 1e-12)
+    bad = ~np.isclose(a, b, rtol=1e-9, equal_nan=True)
+    models = sorted(set(reference.loc[bad, "model"]))
+    return f"differ in {', '.join(models) or 'nothing above 1e-9'}; largest relative gap {np.nanmax(gap):.2e}"
 
 
 def main() -> None:
