@@ -47,7 +47,7 @@ def _print_summary(console: Console, summary: dict[str, Any], written: list[Path
 
 def ingest_command(
     files: Annotated[list[Path], typer.Argument(help="Event files: CSV (.csv, .csv.gz), Parquet, XLSX.",
-                                                metavar="FILE...",
+                                                metavar="FILE",
                                                 show_default=False)],
     fmt: Annotated[str, typer.Option("--format", "-f",
                                      help=f"Input format: {'|'.join(FORMAT_CHOICES)}.")] = "auto",
