@@ -8,6 +8,7 @@ work and turns an unreachable tracking server or an unwritable artifact folder i
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import time
@@ -218,9 +219,23 @@ class Tracker:
 
     def log_pyfunc(self, run_id: str, **kwargs: Any) -> str:
         """Log a pyfunc model into ``run_id`` (``mlflow.pyfunc.log_model`` arguments); return its URI."""
-        with self.call("log the model bundle"), mlflow.start_run(run_id=run_id, nested=True):
+        with self.call("log the model bundle"), _quiet("mlflow.pyfunc", "mlflow.models"), \
+                mlflow.start_run(run_id=run_id, nested=True):
             info = mlflow.pyfunc.log_model(**kwargs)
         return str(info.model_uri)
+
+
+@contextmanager
+def _quiet(*loggers: str) -> Iterator[None]:
+    """Silence MLflow's informational chatter (and its pickling advice) around a call."""
+    saved = {name: logging.getLogger(name).level for name in loggers}
+    for name in loggers:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
 
 
 def _text(value: Any) -> str:
