@@ -23,7 +23,7 @@ import pandas as pd
 from models.estimators.base import Forecaster
 from models.estimators.baselines import BASELINES
 from models.estimators.combined import CombinedForecaster, ProbabilityModel
-from models.taxonomy import PANEL_TYPES
+from models.taxonomy import ALL, PANEL_TYPES
 from training.backtest import CLASSIFIER
 
 SELECTED = "selected"
@@ -58,6 +58,9 @@ def _default(models: Sequence[str], default_model: str | None) -> str:
     return "mean12" if "mean12" in models else models[0]
 
 
+MARGIN: Final = 0.0
+"""Default relative CRPS margin a model needs to displace the incumbent family for an attack type."""
+
 SOURCES = ("count", "blend", "classifier")
 """``p_any`` sources in tie-break order."""
 
@@ -87,19 +90,40 @@ def row_stats(predictions: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
     return frame.groupby(["target_month", "attack_type", "model"], sort=True).sum(min_count=1)
 
 
-def _choose(stats: pd.DataFrame, models: Sequence[str], default: str) -> dict[str, dict[str, Any]]:
-    """Apply the rule to sums indexed by ``attack_type`` x ``model`` (see :func:`row_stats`)."""
+def _incumbent(stats: pd.DataFrame, models: Sequence[str], default: str) -> str:
+    """The fitted family with the lowest CRPS on ``all`` in ``stats`` (``default`` without evidence)."""
+    fitted = [m for m in models if m not in BASELINES]
+    if not fitted or ALL not in set(stats.index.get_level_values("attack_type")):
+        return default
+    sub = stats.xs(ALL, level="attack_type")
+    sub = sub[sub.index.isin(fitted) & (sub["n"] > 0)]
+    if sub.empty:
+        return default
+    return str((sub["crps"] / sub["n"]).idxmin())
+
+
+def _choose(stats: pd.DataFrame, models: Sequence[str], default: str,
+            margin: float = 0.0) -> dict[str, dict[str, Any]]:
+    """Apply the rule to sums indexed by ``attack_type`` x ``model`` (see :func:`row_stats`).
+
+    The incumbent (the best fitted family on ``all``) keeps an attack type unless another model's
+    mean CRPS is lower by more than ``margin`` (relative).
+    """
+    incumbent = _incumbent(stats, models, default)
     table: dict[str, dict[str, Any]] = {}
     present = set(stats.index.get_level_values("attack_type")) if len(stats) else set()
     for attack_type in PANEL_TYPES:
         if attack_type not in present:
-            table[attack_type] = {"count_model": default, "p_any": "count", "crps": {}, "brier": {},
+            table[attack_type] = {"count_model": incumbent, "p_any": "count", "crps": {}, "brier": {},
                                   "rows": 0}
             continue
         sub = stats.xs(attack_type, level="attack_type")
         sub = sub[sub.index.isin(list(models)) & (sub["n"] > 0)]
         means = (sub["crps"] / sub["n"]).reindex([m for m in models if m in sub.index])
         chosen = str(means.idxmin())
+        if chosen != incumbent and incumbent in means.index and \
+                means[chosen] > means[incumbent] * (1.0 - margin):
+            chosen = incumbent
         entry = sub.loc[chosen].to_numpy(dtype=float)
         col = {c: i for i, c in enumerate(sub.columns)}
         n = float(entry[col["n"]])
@@ -114,14 +138,16 @@ def _choose(stats: pd.DataFrame, models: Sequence[str], default: str) -> dict[st
 
 
 def select(predictions: pd.DataFrame, candidates: Sequence[str] | None = None,
-           default_model: str | None = None) -> dict[str, dict[str, Any]]:
+           default_model: str | None = None, margin: float = MARGIN) -> dict[str, dict[str, Any]]:
     """The choice table (see :mod:`models.estimators.combined`) from scored backtest rows.
 
     Args:
         predictions: :attr:`training.backtest.BacktestResult.predictions` (or a subset of it).
         candidates: count models allowed (default: every model with counts in ``predictions``).
-        default_model: served for attack types without scored rows (default: the first fitted
-            family, else ``mean12``).
+        default_model: served when there is no evidence (default: the first fitted family, else
+            ``mean12``); with evidence the incumbent is the fitted family with the lowest CRPS on
+            ``all``.
+        margin: relative CRPS improvement another model needs to displace the incumbent for a type.
 
     Returns:
         attack type -> ``count_model``, ``p_any`` (``count``/``classifier``/``blend``), the mean
@@ -133,7 +159,7 @@ def select(predictions: pd.DataFrame, candidates: Sequence[str] | None = None,
     models = _count_models(predictions, candidates)
     default = _default(models, default_model)
     stats = row_stats(predictions, models).groupby(level=["attack_type", "model"]).sum(min_count=1)
-    return _choose(stats, models, default)
+    return _choose(stats, models, default, margin)
 
 
 def apply_choice(predictions: pd.DataFrame, choice: Mapping[str, Mapping[str, Any]],
@@ -161,7 +187,8 @@ def apply_choice(predictions: pd.DataFrame, choice: Mapping[str, Mapping[str, An
 
 
 def walk_forward(predictions: pd.DataFrame, candidates: Sequence[str] | None = None,
-                 default_model: str | None = None, name: str = SELECTED) -> pd.DataFrame:
+                 default_model: str | None = None, name: str = SELECTED,
+                 margin: float = MARGIN) -> pd.DataFrame:
     """Out-of-sample rows of the selection rule: at each origin, choose from what was known then.
 
     At origin ``o`` the choice uses only rows with ``target_month <= o``; before any such row exists
@@ -175,7 +202,7 @@ def walk_forward(predictions: pd.DataFrame, candidates: Sequence[str] | None = N
     for origin, now in predictions.groupby("origin", sort=True):
         known = stats[months <= str(origin)]
         pooled = known.groupby(level=["attack_type", "model"]).sum(min_count=1)
-        parts.append(apply_choice(now, _choose(pooled, models, default), name))
+        parts.append(apply_choice(now, _choose(pooled, models, default, margin), name))
     return pd.concat(parts, ignore_index=True)
 
 
