@@ -28,20 +28,23 @@ def _save(fig: Figure, path: Path) -> Path:
 
 def skill_by_horizon(scores: pd.DataFrame, models: Sequence[str], path: Path,
                      metrics: Sequence[str] = ("crps", "brier"), attack_type: str = ALL) -> Path:
-    """Skill against the best baseline by horizon, one line per model, one panel per metric."""
+    """Skill against the best baseline by horizon, one line per model, one panel per metric.
+
+    A model keeps its colour in every panel.
+    """
     fig = Figure(figsize=(5.0 * len(metrics), 3.8))
     rows = scores[(scores["attack_type"] == attack_type) & (scores["horizon"] != "all")
                   & (scores["country"] == "all") & (scores["post_occupation"] == "all")]
     for i, metric in enumerate(metrics):
         ax = fig.add_subplot(1, len(metrics), i + 1)
         sub = rows[rows["metric"] == metric]
-        for model in models:
+        for j, model in enumerate(models):
             line = sub[sub["model"] == model]
             if line.empty or line["skill"].isna().all():
                 continue
             order = np.argsort(line["horizon"].astype(int).to_numpy())
             ax.plot(line["horizon"].astype(int).to_numpy()[order], line["skill"].to_numpy()[order],
-                    marker="o", label=model)
+                    marker="o", label=model, color=f"C{j % 10}")
         ax.axhline(0.0, color="grey", lw=0.8, ls="--")
         ax.set_xlabel("horizon (months)")
         ax.set_ylabel(f"{metric.upper()} skill vs best baseline")
