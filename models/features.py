@@ -311,3 +311,21 @@ def training_rows(fc: FeatureCube, known: np.ndarray, horizon: int, window: int 
         pick = np.sort(rng.choice(len(r), size=max_rows, replace=False))
         r, m = r[pick], m[pick]
     return r, m
+
+
+def recent_level(fc: FeatureCube, type_index: int, r: np.ndarray, m: np.ndarray,
+                 prior: tuple[float, float], months: int = 12) -> np.ndarray:
+    """Empirical-Bayes level of the last ``months`` covered months ending at ``m``.
+
+    ``(sum of the last months' counts + a) / (covered months among them + b)`` with the gamma prior
+    ``(a, b)`` of :func:`gamma_prior`: the recent mean, pulled toward the pooled rate when the
+    region is young or quiet. Used as the count model's offset.
+    """
+    a, b = prior
+    csum = np.cumsum(fc.counts[:, type_index, :], axis=-1)
+    n_cov = np.cumsum(fc.covered, axis=-1).astype(float)
+    start = m - months
+    ok = start >= 0
+    prev_sum = np.where(ok, csum[r, np.maximum(start, 0)], 0.0)
+    prev_cov = np.where(ok, n_cov[r, np.maximum(start, 0)], 0.0)
+    return (csum[r, m] - prev_sum + a) / (n_cov[r, m] - prev_cov + b)

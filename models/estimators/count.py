@@ -1,17 +1,21 @@
 """Pooled negative-binomial count model: one regression per attack type and horizon.
 
 For every panel type ``k`` (``all`` included) and horizon ``h`` (direct multi-horizon), a negative
-binomial GLM (statsmodels, log link) is fitted on rows ``(region, t)`` pooled across regions, with
+binomial (NB2, log link) regression is fitted on rows ``(region, t)`` pooled across regions, with
 the design of :func:`models.features.design_rows` at ``t`` and the count at ``t + h`` as target
-(``t + h`` within the training panel). The dispersion ``alpha`` is estimated by the method of
-moments from a Poisson fit and refined once after the NB fit. The region level enters as the log
-of an empirical-Bayes (gamma-Poisson) shrunken expanding mean whose prior is learned on the
-training window.
+(``t + h`` within the training panel). The region level enters as an *offset*: the log of the
+empirical-Bayes shrunken mean of the region's last 12 months (:func:`models.features.recent_level`,
+its gamma prior learned on the training window), so the regression models departures from the
+region's recent rate. A fixed ridge penalty on the standardised coefficients shrinks sparse types
+(little Fisher information) toward that level and barely touches busy ones. The dispersion
+``alpha`` is estimated by the method of moments from a Poisson fit and re-estimated after the NB
+fit.
 
 Sparse or unstable targets never crash the fit: too few positive rows -> ``fallback-mean`` (the
-shrunken region level, with moment dispersion); a failed, non-finite or exploding NB fit ->
-``poisson-regularised`` (ridge-penalised Poisson GLM); and the linear predictor is capped at a
-multiple of the largest training count. ``report_`` records each decision and why.
+shrunken recent level, with moment dispersion); a failed, non-finite or exploding NB fit ->
+``poisson-regularised`` (statsmodels ridge-penalised Poisson GLM with the same offset); and the
+linear predictor is capped at ``cap_factor`` times the largest training count. ``report_`` records
+each decision and why.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from models.features import (
     design_rows,
     gamma_prior,
     known_regions,
-    shrunken_level,
+    recent_level,
     training_rows,
 )
 from models.panel import Panel
@@ -73,11 +77,12 @@ class CountFit:
     rows: int
 
     def mean(self, x: np.ndarray, level: np.ndarray) -> np.ndarray:
-        """Expected counts for design rows ``x`` (``level`` is used by the fallback)."""
+        """Expected counts for design rows ``x`` and region levels ``level`` (the offset)."""
+        level = np.maximum(np.asarray(level, dtype=float), 1e-8)
         if self.method == "fallback-mean":
-            return np.asarray(level, dtype=float)
+            return np.minimum(level, np.exp(self.eta_cap))
         z = (x - self.center) / self.scale
-        eta = self.coef[0] + z @ self.coef[1:]
+        eta = np.log(level) + self.coef[0] + z @ self.coef[1:]
         return np.exp(np.minimum(eta, self.eta_cap))
 
 
@@ -104,14 +109,15 @@ def fit_count_regression(x: np.ndarray, y: np.ndarray, level: np.ndarray, *, min
     Args:
         x: design rows.
         y: target counts.
-        level: shrunken region level of each row (for the fallback's dispersion).
+        level: shrunken recent region level of each row: the offset of the regression (and the
+            forecast of the ``fallback-mean``).
         min_positive: fewest rows with a positive target to attempt a regression.
-        l2: ridge penalty per event on the standardised coefficients (see :func:`irls`); per row
-            for the ridge Poisson fallback.
+        l2: fixed ridge penalty on the standardised coefficients (see :func:`irls`).
         maxiter: IRLS iteration cap.
         cap_factor: the expected count is capped at ``cap_factor`` times the largest training count.
     """
     n_pos = int((y > 0).sum())
+    offset = np.log(np.maximum(level, 1e-8))
     eta_cap = float(np.log(cap_factor * max(float(y.max()) if len(y) else 0.0, 1.0)))
     empty = np.zeros(0)
     if n_pos < min_positive:
@@ -126,11 +132,13 @@ def fit_count_regression(x: np.ndarray, y: np.ndarray, level: np.ndarray, *, min
         warnings.simplefilter("ignore")
         try:
             start = np.zeros(design.shape[1])
-            start[0] = np.log(max(float(y.mean()), 1e-6))
-            pois = irls(design, y, 0.0, start, ridge=l2, maxiter=maxiter, eta_cap=eta_cap)
-            alpha = moment_alpha(y, np.exp(np.minimum(design @ pois, eta_cap)))
-            coef = irls(design, y, alpha, pois, ridge=l2, maxiter=maxiter, eta_cap=eta_cap)
-            alpha = moment_alpha(y, np.exp(np.minimum(design @ coef, eta_cap)))
+            start[0] = np.log(max(float(y.sum()), 1e-6) / max(float(np.exp(offset).sum()), 1e-6))
+            pois = irls(design, y, 0.0, start, ridge=l2, maxiter=maxiter, eta_cap=eta_cap,
+                        offset=offset)
+            alpha = moment_alpha(y, np.exp(np.minimum(offset + design @ pois, eta_cap)))
+            coef = irls(design, y, alpha, pois, ridge=l2, maxiter=maxiter, eta_cap=eta_cap,
+                        offset=offset)
+            alpha = moment_alpha(y, np.exp(np.minimum(offset + design @ coef, eta_cap)))
             if not np.isfinite(coef).all() or np.abs(coef).max() > _MAX_COEF:
                 raise FloatingPointError("coefficients diverged")
             return CountFit("negbin", coef, center, scale, alpha, eta_cap,
@@ -138,12 +146,12 @@ def fit_count_regression(x: np.ndarray, y: np.ndarray, level: np.ndarray, *, min
         except _FIT_ERRORS as exc:
             reason = f"negbin failed ({exc}); ridge Poisson"
         try:
-            ridge = sm.GLM(y, design, family=sm.families.Poisson()).fit_regularized(
-                alpha=l2 * max(float(y.sum()), 1.0) / len(y), L1_wt=0.0)
+            ridge = sm.GLM(y, design, family=sm.families.Poisson(), offset=offset).fit_regularized(
+                alpha=l2 / len(y), L1_wt=0.0)
             coef = np.asarray(ridge.params, dtype=float)
             if not np.isfinite(coef).all():
                 raise FloatingPointError("ridge coefficients not finite")
-            alpha = moment_alpha(y, np.exp(np.minimum(design @ coef, eta_cap)))
+            alpha = moment_alpha(y, np.exp(np.minimum(offset + design @ coef, eta_cap)))
             return CountFit("poisson-regularised", coef, center, scale, alpha, eta_cap, reason, len(y))
         except _FIT_ERRORS as exc:
             alpha = moment_alpha(y, level)
@@ -152,32 +160,34 @@ def fit_count_regression(x: np.ndarray, y: np.ndarray, level: np.ndarray, *, min
 
 
 def irls(design: np.ndarray, y: np.ndarray, alpha: float, start: np.ndarray, *, ridge: float,
-         maxiter: int, eta_cap: float, tol: float = 1e-8) -> np.ndarray:
+         maxiter: int, eta_cap: float, offset: np.ndarray | None = None, tol: float = 1e-8) -> np.ndarray:
     """Ridge-penalised IRLS of a log-link NB2 GLM with fixed ``alpha`` (0: Poisson).
 
     The working weights come from statsmodels' ``NegativeBinomial(alpha)`` (or ``Poisson``) family.
-    Solves the ``p x p`` normal equations with a ridge of ``ridge * sum(y)`` on the non-intercept
-    (standardised) coefficients: the Fisher information of a coefficient grows with the number of
-    events, not rows, so sparse types are shrunk hard and busy ones barely.
+    Solves the ``p x p`` normal equations with a fixed ridge ``ridge`` on the non-intercept
+    (standardised) coefficients. A coefficient's Fisher information grows with the number of
+    events, so a fixed penalty shrinks sparse types hard (toward the offset, the region's recent
+    level) and busy ones barely.
 
     Raises:
         FloatingPointError: when the iteration leaves finite numbers.
     """
     family = sm.families.NegativeBinomial(alpha=alpha) if alpha > 0 else sm.families.Poisson()
     beta = start.copy()
-    penalty = np.full(design.shape[1], ridge * max(float(y.sum()), 1.0))
+    penalty = np.full(design.shape[1], ridge)
     penalty[0] = 0.0
+    off = np.zeros(len(y)) if offset is None else offset
     dev_old = np.inf
     for _ in range(maxiter):
-        eta = np.minimum(design @ beta, eta_cap)
+        eta = np.minimum(off + design @ beta, eta_cap)
         mu = np.exp(eta)
         weight = family.weights(mu)
-        work = eta + (y - mu) / np.maximum(mu, 1e-10)
+        work = eta - off + (y - mu) / np.maximum(mu, 1e-10)
         xtw = design.T * weight
         beta = np.linalg.solve(xtw @ design + np.diag(penalty), xtw @ work)
         if not np.isfinite(beta).all():
             raise FloatingPointError("IRLS diverged")
-        mu = np.exp(np.minimum(design @ beta, eta_cap))
+        mu = np.exp(np.minimum(off + design @ beta, eta_cap))
         dev = float(np.sum(mu - y * np.log(np.maximum(mu, 1e-300))))
         if abs(dev - dev_old) <= tol * (abs(dev) + 1.0):
             break
@@ -193,7 +203,7 @@ class PooledNegBin(Forecaster):
         window: months of training origins (the most recent ones); ``None`` uses all.
         max_rows: training rows per regression above which a seeded subsample is taken.
         min_positive: fewest positive targets to attempt a regression (else ``fallback-mean``).
-        l2: ridge penalty per event on the standardised coefficients.
+        l2: fixed ridge penalty on the standardised coefficients (shrinks toward the region level).
         maxiter: IRLS iteration cap.
         cap_factor: expected counts are capped at this multiple of the largest training count.
         random_state: seed of the row subsample.
@@ -203,7 +213,7 @@ class PooledNegBin(Forecaster):
     name = "pooled_negbin"
 
     def __init__(self, max_horizon: int = 6, window: int | None = 60, max_rows: int | None = 20_000,
-                 min_positive: int = 25, l2: float = 1.0, maxiter: int = 50, cap_factor: float = 1.0,
+                 min_positive: int = 25, l2: float = 1000.0, maxiter: int = 50, cap_factor: float = 1.0,
                  random_state: int = 0, catalog: pd.DataFrame | None = None) -> None:
         self.max_horizon = max_horizon
         self.window = window
@@ -247,7 +257,7 @@ class PooledNegBin(Forecaster):
                  prior: tuple[float, float]) -> CountFit:
         x = design_rows(fc, k, r, m, h, prior)
         y = fc.counts[r, k, m + h]
-        level = shrunken_level(fc, k, r, m, prior)
+        level = recent_level(fc, k, r, m, prior)
         return fit_count_regression(x, y, level, min_positive=self.min_positive, l2=self.l2,
                                     maxiter=self.maxiter, cap_factor=self.cap_factor)
 
@@ -272,7 +282,7 @@ class PooledNegBin(Forecaster):
         m = np.full(n_r, len(fc.months) - 1)
         for k, attack_type in enumerate(PANEL_TYPES):
             prior = self.priors_[attack_type]
-            level = shrunken_level(fc, k, r, m, prior)
+            level = recent_level(fc, k, r, m, prior)
             for h in range(1, horizon + 1):
                 fit = self.fits_[(attack_type, min(h, self.max_horizon))]
                 x = design_rows(fc, k, r, m, h, prior) if fit.method != "fallback-mean" else None

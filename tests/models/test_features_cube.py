@@ -14,6 +14,7 @@ from models.features import (
     gamma_prior,
     known_regions,
     make_features,
+    recent_level,
     shrunken_level,
     training_rows,
 )
@@ -203,3 +204,16 @@ def test_training_rows_respect_horizon_window_and_subsample(small_panel):
     r4, _ = training_rows(fc, known, 1, None, 4, 0)
     assert len(r3) == 4 and (r3 == r4).all()
     assert training_rows(fc, known, 10, None, None, 0)[0].size == 0
+
+
+def test_recent_level_is_the_shrunken_last_year_mean():
+    counts = [("MLI.gao", f"{2016 + (i // 12)}-{i % 12 + 1:02d}-05", "bombing") for i in range(0, 24, 2)]
+    panel = build_panel(_events(counts), "2017-12")
+    fc = build_cube(panel, load_catalog())
+    k = PANEL_TYPES.index("bombing")
+    last = np.array([len(fc.months) - 1])
+    # Events every other month: 6 in the last 12 months.
+    assert recent_level(fc, k, np.array([0]), last, (0.0, 0.0)) == pytest.approx(0.5)
+    assert recent_level(fc, k, np.array([0]), last, (1.0, 4.0)) == pytest.approx(7 / 16)
+    # Fewer than 12 covered months: the mean of those covered.
+    assert recent_level(fc, k, np.array([0]), np.array([3]), (0.0, 0.0)) == pytest.approx(2 / 4)
