@@ -1,9 +1,11 @@
 """Model selection from backtest predictions: which count family and which ``p_any`` each type serves.
 
 Rule, per attack type (``all`` included): the count model with the lowest mean CRPS over the scored
-rows is served for the counts; ``p_any`` comes from that model (``count``), the classifier
-(``classifier``) or their average (``blend``), whichever has the lowest Brier score (ties keep the
-earlier of count, blend, classifier). Every candidate is scored on the same rows.
+rows is served for the counts (the incumbent -- the best fitted family on ``all`` -- keeps a type
+unless beaten by more than a margin, 0 by default); ``p_any`` comes from that model (``count``), the
+classifier (``classifier``) or their average (``blend``), whichever has the lowest Brier score, per
+horizon (``p_any_by_horizon``) and over all horizons (``p_any``, used for horizons not seen); ties
+keep the earlier of count, blend, classifier. Every candidate is scored on the same rows.
 
 :func:`walk_forward` replays the rule honestly inside a backtest: at each origin it selects using
 only the rows whose target month had already been observed by then, and adds the resulting
@@ -66,10 +68,10 @@ SOURCES = ("count", "blend", "classifier")
 
 
 def row_stats(predictions: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
-    """Sums per target month x attack type x count model: rows, CRPS and Brier of every ``p_any`` source.
+    """Sums per target month x attack type x count model x horizon: rows, CRPS, Brier of each source.
 
     Returns:
-        Indexed by ``target_month``, ``attack_type``, ``model``; columns ``n``, ``crps``,
+        Indexed by ``target_month``, ``attack_type``, ``model``, ``horizon``; columns ``n``, ``crps``,
         ``brier_count``, ``brier_blend``, ``brier_classifier`` (the last two NaN without classifier).
     """
     rows = predictions[predictions["model"].isin(list(models))]
@@ -83,11 +85,17 @@ def row_stats(predictions: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
         p_clf = np.full(len(rows), np.nan)
     frame = pd.DataFrame({
         "target_month": rows["target_month"].to_numpy(), "attack_type": rows["attack_type"].to_numpy(),
-        "model": rows["model"].to_numpy(), "n": 1.0, "crps": rows["crps"].to_numpy(dtype=float),
+        "model": rows["model"].to_numpy(), "horizon": rows["horizon"].to_numpy(dtype=int), "n": 1.0,
+        "crps": rows["crps"].to_numpy(dtype=float),
         "brier_count": (own - event) ** 2, "brier_blend": (0.5 * (own + p_clf) - event) ** 2,
         "brier_classifier": (p_clf - event) ** 2,
     })
-    return frame.groupby(["target_month", "attack_type", "model"], sort=True).sum(min_count=1)
+    return frame.groupby(["target_month", "attack_type", "model", "horizon"], sort=True).sum(min_count=1)
+
+
+def _best_source(brier: Mapping[str, float]) -> str:
+    finite = {src: b for src, b in brier.items() if np.isfinite(b)}
+    return min(finite, key=finite.__getitem__) if finite else "count"
 
 
 def _incumbent(stats: pd.DataFrame, models: Sequence[str], default: str) -> str:
@@ -104,11 +112,14 @@ def _incumbent(stats: pd.DataFrame, models: Sequence[str], default: str) -> str:
 
 def _choose(stats: pd.DataFrame, models: Sequence[str], default: str,
             margin: float = 0.0) -> dict[str, dict[str, Any]]:
-    """Apply the rule to sums indexed by ``attack_type`` x ``model`` (see :func:`row_stats`).
+    """Apply the rule to sums indexed by ``attack_type`` x ``model`` x ``horizon`` (see :func:`row_stats`).
 
     The incumbent (the best fitted family on ``all``) keeps an attack type unless another model's
-    mean CRPS is lower by more than ``margin`` (relative).
+    mean CRPS is lower by more than ``margin`` (relative). The ``p_any`` source is chosen over all
+    horizons (``p_any``) and per horizon (``p_any_by_horizon``, used where it applies).
     """
+    by_horizon = stats
+    stats = stats.groupby(level=["attack_type", "model"]).sum(min_count=1)
     incumbent = _incumbent(stats, models, default)
     table: dict[str, dict[str, Any]] = {}
     present = set(stats.index.get_level_values("attack_type")) if len(stats) else set()
@@ -128,9 +139,12 @@ def _choose(stats: pd.DataFrame, models: Sequence[str], default: str,
         col = {c: i for i, c in enumerate(sub.columns)}
         n = float(entry[col["n"]])
         brier = {src: float(entry[col[f"brier_{src}"]]) / n for src in SOURCES}
-        finite = {src: b for src, b in brier.items() if np.isfinite(b)}
-        source = min(finite, key=finite.__getitem__) if finite else "count"
-        table[attack_type] = {"count_model": chosen, "p_any": source,
+        source = _best_source(brier)
+        per_h = by_horizon.xs((attack_type, chosen), level=["attack_type", "model"])
+        horizon_sources = {
+            str(h): _best_source({src: float(row[f"brier_{src}"]) / float(row["n"]) for src in SOURCES})
+            for h, row in per_h.iterrows() if float(row["n"]) > 0}
+        table[attack_type] = {"count_model": chosen, "p_any": source, "p_any_by_horizon": horizon_sources,
                               "crps": {str(k): float(v) for k, v in means.items()},
                               "brier": {k: v for k, v in brier.items() if np.isfinite(v)},
                               "rows": int(n)}
@@ -158,8 +172,15 @@ def select(predictions: pd.DataFrame, candidates: Sequence[str] | None = None,
     """
     models = _count_models(predictions, candidates)
     default = _default(models, default_model)
-    stats = row_stats(predictions, models).groupby(level=["attack_type", "model"]).sum(min_count=1)
+    stats = row_stats(predictions, models).groupby(level=["attack_type", "model", "horizon"]).sum(min_count=1)
     return _choose(stats, models, default, margin)
+
+
+def row_sources(entry: Mapping[str, Any], horizons: np.ndarray) -> np.ndarray:
+    """The ``p_any`` source of each row of one attack type: per horizon where chosen, else overall."""
+    per_h = dict(entry.get("p_any_by_horizon") or {})
+    overall = str(entry["p_any"])
+    return np.asarray([str(per_h.get(str(int(h)), overall)) for h in horizons], dtype=object)
 
 
 def apply_choice(predictions: pd.DataFrame, choice: Mapping[str, Mapping[str, Any]],
@@ -173,12 +194,14 @@ def apply_choice(predictions: pd.DataFrame, choice: Mapping[str, Mapping[str, An
         if rows.empty:
             continue
         rows = rows.copy()
-        if entry["p_any"] != "count":
+        src = row_sources(entry, rows["horizon"].to_numpy(dtype=int))
+        if (src != "count").any():
             keys = pd.MultiIndex.from_frame(rows[KEY_COLUMNS])
             p_clf = clf.reindex(keys).to_numpy(dtype=float)
             p_own = rows["p_any"].to_numpy(dtype=float)
-            blended = p_clf if entry["p_any"] == "classifier" else 0.5 * (p_own + p_clf)
-            rows["p_any"] = np.where(np.isfinite(blended), blended, p_own)
+            blend = 0.5 * (p_own + p_clf)
+            mixed = np.where(src == "classifier", p_clf, np.where(src == "blend", blend, p_own))
+            rows["p_any"] = np.where(np.isfinite(mixed), mixed, p_own)
         rows["model"] = name
         parts.append(rows)
     if not parts:
@@ -201,14 +224,19 @@ def walk_forward(predictions: pd.DataFrame, candidates: Sequence[str] | None = N
     parts = []
     for origin, now in predictions.groupby("origin", sort=True):
         known = stats[months <= str(origin)]
-        pooled = known.groupby(level=["attack_type", "model"]).sum(min_count=1)
+        pooled = known.groupby(level=["attack_type", "model", "horizon"]).sum(min_count=1)
         parts.append(apply_choice(now, _choose(pooled, models, default, margin), name))
     return pd.concat(parts, ignore_index=True)
 
 
-def choice_summary(choice: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, str]]:
-    """Just the decisions of a choice table: type -> ``count_model`` and ``p_any`` source."""
-    return {t: {"count_model": str(e["count_model"]), "p_any": str(e["p_any"])} for t, e in choice.items()}
+def choice_summary(choice: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Just the decisions of a choice table: type -> ``count_model``, ``p_any`` (and per horizon)."""
+    out: dict[str, dict[str, Any]] = {}
+    for t, e in choice.items():
+        out[t] = {"count_model": str(e["count_model"]), "p_any": str(e["p_any"])}
+        if e.get("p_any_by_horizon"):
+            out[t]["p_any_by_horizon"] = {str(h): str(v) for h, v in e["p_any_by_horizon"].items()}
+    return out
 
 
 def build_combined(factories: Mapping[str, Callable[[], Forecaster]],
@@ -225,7 +253,8 @@ def build_combined(factories: Mapping[str, Callable[[], Forecaster]],
     unknown = [n for n in names if n not in factories]
     if unknown:
         raise ValueError(f"the choice names models that are not available: {unknown}")
-    needs_clf = any(e["p_any"] != "count" for e in summary.values())
+    needs_clf = any(e["p_any"] != "count" or any(v != "count" for v in e.get("p_any_by_horizon", {}).values())
+                    for e in summary.values())
     if needs_clf and classifier_factory is None:
         raise ValueError("the choice serves classifier probabilities but no classifier is available")
     members = {n: factories[n]() for n in names}

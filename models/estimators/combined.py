@@ -2,7 +2,8 @@
 
 A *choice table* maps every attack type to ``{"count_model": name, "p_any": source}`` where the
 source is ``"count"`` (the chosen count model's own P(count >= 1)), ``"classifier"`` or ``"blend"``
-(the average of the two). :class:`CombinedForecaster` fits the members the table uses and applies it;
+(the average of the two); an optional ``"p_any_by_horizon": {"1": source, ...}`` overrides the
+source at those horizons. :class:`CombinedForecaster` fits the members the table uses and applies it;
 the table itself comes from :func:`training.selection.select`. Types missing from the table use
 ``default_model`` and the count model's ``p_any``.
 """
@@ -125,23 +126,27 @@ class CombinedForecaster(Forecaster):
         self.classifier = classifier
         self.default_model = default_model
 
-    def _table(self) -> dict[str, dict[str, str]]:
+    def _table(self) -> dict[str, dict[str, Any]]:
         members = dict(self.members or {})
         if not members:
             raise ValueError("CombinedForecaster needs at least one member")
         default = self.default_model or next(iter(members))
-        table: dict[str, dict[str, str]] = {}
+        table: dict[str, dict[str, Any]] = {}
         for attack_type in PANEL_TYPES:
             entry = dict((self.choice or {}).get(attack_type, {}))
             model = str(entry.get("count_model", default))
             source = str(entry.get("p_any", "count"))
+            per_h = {str(h): str(v) for h, v in dict(entry.get("p_any_by_horizon") or {}).items()}
             if model not in members:
                 raise ValueError(f"choice for {attack_type!r} names unknown member {model!r}")
-            if source not in P_ANY_SOURCES:
-                raise ValueError(f"p_any source for {attack_type!r} must be one of {P_ANY_SOURCES}")
-            if source != "count" and self.classifier is None:
-                raise ValueError(f"p_any source {source!r} for {attack_type!r} needs a classifier")
+            for src in (source, *per_h.values()):
+                if src not in P_ANY_SOURCES:
+                    raise ValueError(f"p_any source for {attack_type!r} must be one of {P_ANY_SOURCES}")
+                if src != "count" and self.classifier is None:
+                    raise ValueError(f"p_any source {src!r} for {attack_type!r} needs a classifier")
             table[attack_type] = {"count_model": model, "p_any": source}
+            if per_h:
+                table[attack_type]["p_any_by_horizon"] = per_h
         return table
 
     def fit(self, panel: Panel) -> Self:
@@ -150,7 +155,8 @@ class CombinedForecaster(Forecaster):
         used = list(dict.fromkeys(e["count_model"] for e in self.table_.values()))
         members = dict(self.members or {})
         self.members_ = {name: fresh(members[name]).fit(panel) for name in used}
-        needs_clf = any(e["p_any"] != "count" for e in self.table_.values())
+        needs_clf = any(src != "count" for e in self.table_.values()
+                        for src in (e["p_any"], *e.get("p_any_by_horizon", {}).values()))
         self.classifier_ = fresh(self.classifier).fit(panel) if needs_clf else None
         self.report_ = {"family": self.name, "choice": self.table_,
                         "members": {n: m.fit_report() for n, m in self.members_.items()}}
@@ -180,9 +186,16 @@ class CombinedForecaster(Forecaster):
             return p
         index = forecast_index(state, horizon)
         clf = np.clip(np.asarray(self.classifier_.predict_proba(state, horizon), dtype=float), 0.0, 1.0)
-        source = pd.Series({t: e["p_any"] for t, e in self.table_.items()})
-        src = source.reindex(index["attack_type"]).to_numpy()
+        src = self._sources(index)
         return np.where(src == "classifier", clf, np.where(src == "blend", 0.5 * (p + clf), p))
+
+    def _sources(self, index: pd.DataFrame) -> np.ndarray:
+        """The ``p_any`` source of every forecast row (per horizon where the table says so)."""
+        lookup = {(t, h): src for t, e in self.table_.items()
+                  for h, src in e.get("p_any_by_horizon", {}).items()}
+        overall = {t: e["p_any"] for t, e in self.table_.items()}
+        pairs = zip(index["attack_type"], index["horizon"], strict=True)
+        return np.asarray([lookup.get((t, str(int(h))), overall[t]) for t, h in pairs], dtype=object)
 
     def predict(self, state: Panel, horizon: int,
                 quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:

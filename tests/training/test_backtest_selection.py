@@ -204,3 +204,36 @@ def test_resolve_models():
     assert list(resolve_models("mean12,classifier", factories)) == ["mean12"]
     with pytest.raises(ValueError, match="unknown model"):
         resolve_models("mean12,arima", factories)
+
+
+def test_p_any_source_chosen_per_horizon():
+    # Horizon 1: the classifier is right and the count model wrong; horizon 2: the reverse.
+    y = [0.0, 1.0]
+    h1 = pd.concat([_rows("mean12", [1.0, 1.0], [0.9, 0.1], y),
+                    _rows("classifier", [0, 0], [0.0, 1.0], y)], ignore_index=True)
+    h2 = pd.concat([_rows("mean12", [1.0, 1.0], [0.0, 1.0], y),
+                    _rows("classifier", [0, 0], [0.9, 0.1], y)], ignore_index=True)
+    h2["horizon"] = 2
+    pred = pd.concat([h1, h2], ignore_index=True)
+    entry = select(pred)[ALL]
+    assert entry["p_any_by_horizon"] == {"1": "classifier", "2": "count"}
+    assert entry["p_any"] == "blend"  # over both horizons: blend 0.2025, count and classifier 0.405
+    rows = apply_choice(pred, {ALL: entry}).sort_values(["horizon", "region_id"])
+    assert rows["p_any"].tolist() == pytest.approx([0.0, 1.0, 0.0, 1.0])
+    assert choice_summary({ALL: entry})[ALL]["p_any_by_horizon"] == {"1": "classifier", "2": "count"}
+
+
+def test_combined_forecaster_per_horizon_sources(panel):
+    choice = {ALL: {"count_model": "mean12", "p_any": "count", "p_any_by_horizon": {"2": "classifier"}}}
+    model = CombinedForecaster(members={"mean12": Mean12Poisson()}, choice=choice,
+                               classifier=_RateClassifier()).fit(panel)
+    frame = model.predict(panel, 3)
+    own = Mean12Poisson().fit(panel).predict(panel, 3)
+    rate = _RateClassifier().fit(panel).rate_[ALL]
+    is_all = frame["attack_type"] == ALL
+    for h in (1, 3):
+        sel = is_all & (frame["horizon"] == h)
+        np.testing.assert_allclose(frame.loc[sel, "p_any"], own.loc[sel, "p_any"])
+    np.testing.assert_allclose(frame.loc[is_all & (frame["horizon"] == 2), "p_any"], rate)
+    with pytest.raises(ValueError, match="needs a classifier"):
+        CombinedForecaster(members={"mean12": Mean12Poisson()}, choice=choice).fit(panel)
