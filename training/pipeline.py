@@ -182,7 +182,7 @@ def _run(events: EventsInput, opts: TrainOptions, conf: TrainingSettings, catalo
         experiment_id = tracker.experiment_id()
         cat = catalog if catalog is not None else load_catalog(opts.catalog_path)
         factories = _factories(cat, opts)
-        clf = classifier_factory(cat) if opts.classifier else None
+        clf = _seeded(classifier_factory(cat), opts.seed) if opts.classifier else None
         runner = stack.enter_context(make_executor(opts.executor, opts.scheduler, opts.workers))
     with progress.step("data", "reading events and building the panel", timings):
         data = _load(events, opts, cat)
@@ -229,11 +229,14 @@ def _factories(cat: pd.DataFrame, opts: TrainOptions) -> dict[str, Callable[[], 
     chosen = resolve_models(opts.models, model_factories(cat))
     if not chosen:
         raise ValueError("no count model selected")
-    seeded: dict[str, Callable[[], Forecaster]] = {}
-    for name, factory in chosen.items():
-        takes_seed = "random_state" in factory().get_params(deep=False)
-        seeded[name] = partial(factory, random_state=opts.seed) if takes_seed else factory  # type: ignore[call-arg]
-    return seeded
+    return {name: _seeded(factory, opts.seed) for name, factory in chosen.items()}
+
+
+def _seeded(factory: Any, seed: int) -> Any:
+    """``factory`` with ``random_state=seed`` when its estimator has that hyper-parameter."""
+    if factory is None or not hasattr(probe := factory(), "get_params"):
+        return factory
+    return partial(factory, random_state=seed) if "random_state" in probe.get_params(deep=False) else factory
 
 
 def _load(events: EventsInput, opts: TrainOptions, cat: pd.DataFrame) -> _Data:
