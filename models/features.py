@@ -225,7 +225,7 @@ def design_names(type_index: int) -> list[str]:
     if PANEL_TYPES[type_index] != PANEL_TYPES[-1]:
         names += [f"all_{n}" for n in ALL_TYPE_FEATURES]
     return [*names, "phase_during", "phase_after", "post_window", "log_since_end", "target_sin",
-            "target_cos", "log_age", "log_level"]
+            "target_cos", "log_age", "log_level", "log_recent"]
 
 
 def _transform(name: str, values: np.ndarray) -> np.ndarray:
@@ -276,7 +276,8 @@ def design_rows(fc: FeatureCube, type_index: int, r: np.ndarray, m: np.ndarray, 
 
     Columns follow :func:`design_names`: log1p of count-like features, the occupation phase,
     ``log1p`` months since the occupation ended, the *target* month's seasonality, ``log1p`` region
-    age and the log of the :func:`shrunken_level`. All values are known at month ``m``.
+    age and the logs of the :func:`shrunken_level` and :func:`recent_level`. All values are known
+    at month ``m``.
     """
     all_k = len(PANEL_TYPES) - 1
     cols = [_transform(n, fc.type_features[n][r, type_index, m]) for n in TYPE_FEATURES]
@@ -287,7 +288,8 @@ def design_rows(fc: FeatureCube, type_index: int, r: np.ndarray, m: np.ndarray, 
     cols += [rf["phase_during"][r, m], rf["phase_after"][r, m], rf["post_window"][r, m],
              np.log1p(rf["since_end"][r, m]), np.sin(target), np.cos(target),
              np.log1p(np.minimum(rf["age"][r, m], 240.0)),
-             np.log(shrunken_level(fc, type_index, r, m, prior))]
+             np.log(shrunken_level(fc, type_index, r, m, prior)),
+             np.log(recent_level(fc, type_index, r, m, prior))]
     return np.column_stack(cols) if len(r) else np.zeros((0, len(design_names(type_index))))
 
 

@@ -58,6 +58,7 @@ def monotone_constraints(n_columns: int) -> np.ndarray:
             cst[j] = 1
         elif name == "since_event":
             cst[j] = -1
+    cst[n_columns - 3] = 1
     cst[n_columns - 2] = 1
     return cst
 
