@@ -84,7 +84,7 @@ def test_discriminates_and_is_calibrated_out_of_sample(fitted, panel):
 def test_report_and_determinism(fitted, panel):
     report = fitted.report_["horizons"]
     assert set(report) == {"h1", "h2", "h3"}
-    assert report["h1"]["calibration"] == "isotonic"
+    assert report["h1"]["calibration"] == "sigmoid"
     assert report["h1"]["holdout_rows"] > 0
     state = panel.truncate("2016-12")
     again = EventClassifier(catalog=CATALOG, max_horizon=3, max_iter=40).fit(state)
@@ -128,3 +128,27 @@ def test_single_class_training_and_errors():
         EventClassifier().predict_proba(panel, 1)
     with pytest.raises(ValueError, match="max_horizon"):
         EventClassifier(max_horizon=0, catalog=CATALOG).fit(panel)
+
+
+def test_isotonic_calibration_and_bad_calibration_name(panel):
+    state = panel.truncate("2016-12")
+    iso = EventClassifier(catalog=CATALOG, max_horizon=1, max_iter=20, calibration="isotonic").fit(state)
+    assert iso.report_["horizons"]["h1"]["calibration"] == "isotonic"
+    p = iso.predict_proba(state, 1)
+    assert ((p >= 0) & (p <= 1)).all()
+    with pytest.raises(ValueError, match="calibration"):
+        EventClassifier(catalog=CATALOG, calibration="beta").fit(state)
+
+
+def test_sigmoid_calibrator_recovers_platt_parameters():
+    from models.estimators.classify import SigmoidCalibrator
+
+    rng = np.random.default_rng(0)
+    scores = rng.uniform(0.01, 0.99, 20000)
+    logit = np.log(scores / (1 - scores))
+    truth = 1 / (1 + np.exp(-(0.5 * logit - 1.0)))
+    y = rng.random(20000) < truth
+    cal = SigmoidCalibrator().fit(scores, y)
+    assert cal.coef_ == pytest.approx(0.5, abs=0.05)
+    assert cal.intercept_ == pytest.approx(-1.0, abs=0.05)
+    np.testing.assert_allclose(cal.predict(scores), truth, atol=0.03)
