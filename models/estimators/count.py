@@ -9,7 +9,8 @@ its gamma prior learned on the training window), so the regression models depart
 region's recent rate. A fixed ridge penalty on the standardised coefficients shrinks sparse types
 (little Fisher information) toward that level and barely touches busy ones. The dispersion
 ``alpha`` is estimated by the method of moments from a Poisson fit and re-estimated after the NB
-fit.
+fit; its multiplier (0, 0.25, 0.5 or 1) is chosen out of time, by the NB log-likelihood of the
+training window's last 12 target months under a fit on the earlier rows.
 
 Sparse or unstable targets never crash the fit: too few positive rows -> ``fallback-mean`` (the
 shrunken recent level, with moment dispersion); a failed, non-finite or exploding NB fit ->
@@ -27,6 +28,7 @@ from typing import Any, Self
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from scipy import stats
 from statsmodels.tools.sm_exceptions import MissingDataError, PerfectSeparationError
 from threadpoolctl import threadpool_limits
 
@@ -48,6 +50,8 @@ from models.taxonomy import PANEL_TYPES
 _MAX_ALPHA = 20.0
 _MIN_ALPHA = 1e-3
 _MAX_COEF = 25.0
+ALPHA_SCALES: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)
+"""Candidate multipliers of the moment dispersion, chosen out of time by :func:`dispersion_scale`."""
 _FIT_ERRORS = (FloatingPointError, ValueError, np.linalg.LinAlgError, MissingDataError,
                PerfectSeparationError)
 
@@ -95,6 +99,15 @@ def moment_alpha(y: np.ndarray, mu: np.ndarray) -> float:
     return float(np.clip(value, _MIN_ALPHA, _MAX_ALPHA))
 
 
+def nb_loglik(y: np.ndarray, mu: np.ndarray, alpha: float) -> float:
+    """Total NB2 log-likelihood of counts ``y`` under means ``mu`` and dispersion ``alpha``."""
+    mu = np.maximum(np.asarray(mu, dtype=float), 1e-10)
+    if alpha < 1e-6:
+        return float(stats.poisson.logpmf(y, mu).sum())
+    n = 1.0 / alpha
+    return float(stats.nbinom.logpmf(y, n, n / (n + mu)).sum())
+
+
 def _standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     center = x.mean(axis=0)
     scale = x.std(axis=0)
@@ -102,8 +115,37 @@ def _standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return (x - center) / scale, center, scale
 
 
+def _nb_coef(design: np.ndarray, y: np.ndarray, offset: np.ndarray, *, l2: float, maxiter: int,
+             eta_cap: float) -> tuple[np.ndarray, float]:
+    """Poisson start, moment dispersion, NB fit; returns the coefficients and the moment alpha."""
+    start = np.zeros(design.shape[1])
+    start[0] = np.log(max(float(y.sum()), 1e-6) / max(float(np.exp(offset).sum()), 1e-6))
+    pois = irls(design, y, 0.0, start, ridge=l2, maxiter=maxiter, eta_cap=eta_cap, offset=offset)
+    alpha = moment_alpha(y, np.exp(np.minimum(offset + design @ pois, eta_cap)))
+    coef = irls(design, y, alpha, pois, ridge=l2, maxiter=maxiter, eta_cap=eta_cap, offset=offset)
+    return coef, moment_alpha(y, np.exp(np.minimum(offset + design @ coef, eta_cap)))
+
+
+def dispersion_scale(design: np.ndarray, y: np.ndarray, offset: np.ndarray, hold: np.ndarray, *,
+                     l2: float, maxiter: int, eta_cap: float,
+                     scales: tuple[float, ...] = ALPHA_SCALES) -> float:
+    """Out-of-time choice of the multiplier of the moment dispersion.
+
+    Fits on the rows before the hold-out (the most recent target months of the training window)
+    and returns the scale whose NB log-likelihood on the hold-out is highest. The moment estimate
+    is inflated by a few large residuals; this lets the data say by how much.
+    """
+    early = ~hold
+    coef, alpha = _nb_coef(design[early], y[early], offset[early], l2=l2, maxiter=maxiter,
+                           eta_cap=eta_cap)
+    mu = np.exp(np.minimum(offset[hold] + design[hold] @ coef, eta_cap))
+    scores = [nb_loglik(y[hold], mu, c * alpha) for c in scales]
+    return float(scales[int(np.argmax(scores))])
+
+
 def fit_count_regression(x: np.ndarray, y: np.ndarray, level: np.ndarray, *, min_positive: int,
-                         l2: float, maxiter: int, cap_factor: float = 1.0) -> CountFit:
+                         l2: float, maxiter: int, cap_factor: float = 1.0,
+                         hold: np.ndarray | None = None) -> CountFit:
     """Fit one NB regression with its fallbacks (see the module docstring).
 
     Args:
@@ -115,6 +157,8 @@ def fit_count_regression(x: np.ndarray, y: np.ndarray, level: np.ndarray, *, min
         l2: fixed ridge penalty on the standardised coefficients (see :func:`irls`).
         maxiter: IRLS iteration cap.
         cap_factor: the expected count is capped at ``cap_factor`` times the largest training count.
+        hold: rows held out to choose the dispersion scale (:func:`dispersion_scale`); ``None`` or
+            too few positive rows before it keeps the moment estimate.
     """
     n_pos = int((y > 0).sum())
     offset = np.log(np.maximum(level, 1e-8))
@@ -131,18 +175,15 @@ def fit_count_regression(x: np.ndarray, y: np.ndarray, level: np.ndarray, *, min
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            start = np.zeros(design.shape[1])
-            start[0] = np.log(max(float(y.sum()), 1e-6) / max(float(np.exp(offset).sum()), 1e-6))
-            pois = irls(design, y, 0.0, start, ridge=l2, maxiter=maxiter, eta_cap=eta_cap,
-                        offset=offset)
-            alpha = moment_alpha(y, np.exp(np.minimum(offset + design @ pois, eta_cap)))
-            coef = irls(design, y, alpha, pois, ridge=l2, maxiter=maxiter, eta_cap=eta_cap,
-                        offset=offset)
-            alpha = moment_alpha(y, np.exp(np.minimum(offset + design @ coef, eta_cap)))
+            scale_alpha = 1.0
+            if hold is not None and hold.any() and int((y[~hold] > 0).sum()) >= min_positive:
+                scale_alpha = dispersion_scale(design, y, offset, hold, l2=l2, maxiter=maxiter,
+                                               eta_cap=eta_cap)
+            coef, alpha = _nb_coef(design, y, offset, l2=l2, maxiter=maxiter, eta_cap=eta_cap)
             if not np.isfinite(coef).all() or np.abs(coef).max() > _MAX_COEF:
                 raise FloatingPointError("coefficients diverged")
-            return CountFit("negbin", coef, center, scale, alpha, eta_cap,
-                            f"{n_pos} positive rows", len(y))
+            return CountFit("negbin", coef, center, scale, scale_alpha * alpha, eta_cap,
+                            f"{n_pos} positive rows; dispersion x{scale_alpha:g}", len(y))
         except _FIT_ERRORS as exc:
             reason = f"negbin failed ({exc}); ridge Poisson"
         try:
@@ -206,6 +247,8 @@ class PooledNegBin(Forecaster):
         l2: fixed ridge penalty on the standardised coefficients (shrinks toward the region level).
         maxiter: IRLS iteration cap.
         cap_factor: expected counts are capped at this multiple of the largest training count.
+        dispersion_months: most recent target months held out to choose the dispersion scale
+            (0 keeps the moment estimate).
         random_state: seed of the row subsample.
         catalog: occupation episode catalog; ``None`` loads the shipped one.
     """
@@ -214,7 +257,8 @@ class PooledNegBin(Forecaster):
 
     def __init__(self, max_horizon: int = 6, window: int | None = 60, max_rows: int | None = 20_000,
                  min_positive: int = 25, l2: float = 1000.0, maxiter: int = 50, cap_factor: float = 1.0,
-                 random_state: int = 0, catalog: pd.DataFrame | None = None) -> None:
+                 dispersion_months: int = 12, random_state: int = 0,
+                 catalog: pd.DataFrame | None = None) -> None:
         self.max_horizon = max_horizon
         self.window = window
         self.max_rows = max_rows
@@ -222,6 +266,7 @@ class PooledNegBin(Forecaster):
         self.l2 = l2
         self.maxiter = maxiter
         self.cap_factor = cap_factor
+        self.dispersion_months = dispersion_months
         self.random_state = random_state
         self.catalog = catalog
 
@@ -258,8 +303,10 @@ class PooledNegBin(Forecaster):
         x = design_rows(fc, k, r, m, h, prior)
         y = fc.counts[r, k, m + h]
         level = recent_level(fc, k, r, m, prior)
+        last = len(fc.months) - 1
+        hold = (m + h) > last - self.dispersion_months if self.dispersion_months > 0 else None
         return fit_count_regression(x, y, level, min_positive=self.min_positive, l2=self.l2,
-                                    maxiter=self.maxiter, cap_factor=self.cap_factor)
+                                    maxiter=self.maxiter, cap_factor=self.cap_factor, hold=hold)
 
     def _report(self) -> dict[str, Any]:
         methods: dict[str, int] = {}

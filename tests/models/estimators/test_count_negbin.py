@@ -208,3 +208,24 @@ def test_one_month_panel_has_no_training_rows_but_forecasts():
     check_forecast_frame(frame)
     bombing = frame[frame["attack_type"] == "bombing"]["mean"]
     assert (bombing > 0).all() and (bombing <= 2).all()
+
+
+def test_dispersion_scale_is_chosen_out_of_time():
+    from models.estimators.count import dispersion_scale
+
+    rng = np.random.default_rng(2)
+    n = 4000
+    design = np.column_stack([np.ones(n), rng.normal(size=n)])
+    offset = np.zeros(n)
+    mu = np.exp(0.5 + 0.3 * design[:, 1])
+    hold = np.arange(n) >= 3000
+    poisson = rng.poisson(mu).astype(float)
+    # A few huge outliers in the early rows inflate the moment estimate; the hold-out is Poisson.
+    poisson[:5] = 60.0
+    assert dispersion_scale(design, poisson, offset, hold, l2=0.0, maxiter=50, eta_cap=10.0) < 1.0
+    overdispersed = rng.negative_binomial(1.0, 1.0 / (1.0 + mu)).astype(float)
+    assert dispersion_scale(design, overdispersed, offset, hold, l2=0.0, maxiter=50, eta_cap=10.0) == 1.0
+
+
+def test_report_names_the_dispersion_scale(fitted):
+    assert "dispersion x" in fitted.report_["fits"]["all/h1"]["reason"]
