@@ -105,3 +105,16 @@ def test_unseen_region_determinism_pickle_and_errors(demo):
         model.predict_mix(panel, 0)
     with pytest.raises(ValueError, match="strengths"):
         TacticMix(strengths=(), catalog=demo.episodes).fit(panel)
+
+
+def test_no_leakage_after_the_origin(demo):
+    events = demo.events
+    origin = pd.Period("2014-06", freq="M")
+    later = (events["date"].dt.to_period("M") > origin).to_numpy()
+    altered = events.copy()
+    altered.loc[later, "attack_type"] = "suicide_attack"
+    a = build_panel(events).truncate(origin)
+    b = build_panel(conform_events(altered)).truncate(origin)
+    ma = TacticMix(catalog=demo.episodes).fit(a).predict_mix(a, 3)
+    mb = TacticMix(catalog=demo.episodes).fit(b).predict_mix(b, 3)
+    pd.testing.assert_frame_equal(ma, mb)
