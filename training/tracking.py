@@ -130,8 +130,14 @@ class Tracker:
         self.timer = timer or CallTimer()
         self.uri = settings.resolved_tracking_uri()
         registry_uri = os.environ.get("MLFLOW_REGISTRY_URI") or self.uri
-        mlflow.set_tracking_uri(self.uri)
+        saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+        mlflow.set_tracking_uri(self.uri)  # for the fluent calls of log_pyfunc
         mlflow.set_registry_uri(registry_uri)
+        for key, value in saved.items():  # MLflow also exports them: keep the process's settings as they were
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         self.client = MlflowClient(tracking_uri=self.uri, registry_uri=registry_uri)
         self._experiment_id: str | None = None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from models.episodes import load_catalog
+from training import demo_job
 from training.cli import app
 from training.demo_job import (
     DEFAULT_STEPS,
@@ -25,6 +27,17 @@ from training.demo_job import (
 from training.ingest import load_events
 
 runner = CliRunner()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def small_demo_training() -> Iterator[None]:
+    """The demo's train step on one origin and two horizons, so these tests stay quick."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(demo_job, "DEMO_ORIGINS", 1)
+        patch.setattr(demo_job, "DEMO_HORIZON", 2)
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        patch.delenv("MLFLOW_REGISTRY_URI", raising=False)
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +65,7 @@ def test_demo_json_summary_holds_the_figures(demo_run: tuple[Path, dict[str, obj
     assert isinstance(shift, dict)
     assert shift["types"] == ["kidnapping", "bombing", "suicide_attack"]
     assert shift["after_share"] > 2 * shift["during_share"]
-    assert set(summary["timings"]) == {"generate", "ingest", "panel", "summary"}  # type: ignore[arg-type]
+    assert set(summary["timings"]) == {"generate", "ingest", "panel", "summary", "train"}  # type: ignore[arg-type]
 
 
 def test_demo_writes_the_synthetic_data_and_ingest_outputs(demo_run: tuple[Path, dict[str, object]]) -> None:
@@ -104,7 +117,9 @@ def test_steps_share_one_context_and_can_be_extended(tmp_path: Path) -> None:
 
     run_demo(ctx, [*DEFAULT_STEPS, ("extra", extra_step)])
     assert ctx.extras["cutoff"] == "2018-12"
-    assert list(ctx.timings) == ["generate", "ingest", "panel", "summary", "extra"]
+    assert list(ctx.timings) == ["generate", "ingest", "panel", "summary", "train", "extra"]
+    assert ctx.extras["training"]["alias"] == "champion" and ctx.extras["training"]["version"] == "1"
+    assert (ctx.data_dir / "mlflow" / "mlflow.db").is_file()
     assert ctx.summary["seed"] == 5
     assert any("SYNTHETIC" in line for line in seen)
     assert ctx.demo is not None and ctx.ingested is not None

@@ -139,3 +139,20 @@ def test_hyper_params_leave_the_catalog_out() -> None:
     params = hyper_params(PooledNegBin(catalog=load_catalog(), random_state=4, l2=0.001))
     assert params["random_state"] == "4" and params["l2"] == "0.001" and "catalog" not in params
     assert hyper_params(object()) == {}
+
+
+def test_a_tracker_leaves_the_environment_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import mlflow
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    try:
+        first = Tracker(TrainingSettings(data_dir=tmp_path / "a"))
+        assert "MLFLOW_TRACKING_URI" not in os.environ
+        second = TrainingSettings(data_dir=tmp_path / "b")
+        assert second.resolved_tracking_uri() != first.uri  # a second training in the process goes elsewhere
+    finally:
+        mlflow.set_tracking_uri(None)
+        mlflow.set_registry_uri(None)  # type: ignore[arg-type]
