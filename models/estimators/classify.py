@@ -186,15 +186,13 @@ class EventClassifier(BaseEstimator):  # type: ignore[misc]
     def _booster(self, x: np.ndarray, y: np.ndarray) -> Any:
         if len(y) == 0 or y.all() or not y.any():
             return _Constant(float(y.mean()) if len(y) else 0.0)
-        n_types = len(PANEL_TYPES)
         cat = np.zeros(x.shape[1], dtype=bool)
         cat[-1] = True
         clf = HistGradientBoostingClassifier(
             max_iter=self.max_iter, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
             min_samples_leaf=self.min_samples_leaf, l2_regularization=self.l2_regularization,
             categorical_features=cat, monotonic_cst=monotone_constraints(x.shape[1]),
-            early_stopping=False, random_state=self.random_state,
-            max_bins=255 if n_types < 255 else 254)
+            early_stopping=False, random_state=self.random_state)
         return clf.fit(x, y)
 
     def _fit_horizon(self, h: int, x: np.ndarray, y: np.ndarray, hold: np.ndarray) -> dict[str, Any]:
