@@ -55,7 +55,7 @@ class Panel:
         counts = counts[counts["region_id"].isin(regions.index)].reset_index(drop=True)
         active = counts[(counts["attack_type"] == ALL) & (counts["count"] > 0)]
         last = active.groupby("region_id")["month"].max()
-        regions["last_event_month"] = last.reindex(regions.index).astype("period[M]")
+        regions["last_event_month"] = last.reindex(regions.index).astype(pd.PeriodDtype("M"))
         return Panel(counts=counts, regions=regions, cutoff=end, meta=dict(self.meta))
 
     def wide(self, attack_type: str = ALL, value: str = "count") -> pd.DataFrame:
@@ -82,11 +82,11 @@ def build_panel(events: pd.DataFrame, cutoff: pd.Period | str | None = None) -> 
     counted in ``meta["excluded_year_precision"]``.
     """
     ev = events
-    months = event_months(ev["date"]) if len(ev) else pd.Series([], dtype="period[M]")
+    months: pd.Series = event_months(ev["date"]) if len(ev) else pd.Series([], dtype=pd.PeriodDtype("M"))
     if cutoff is None:
         if len(ev) == 0:
             raise ValueError("cannot build a panel from no events without a cutoff")
-        end = months.max()
+        end = pd.Period(months.max(), freq="M")
     else:
         end = pd.Period(cutoff, freq="M")
     keep = (months <= end).to_numpy()
