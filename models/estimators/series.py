@@ -134,9 +134,9 @@ class StateSpaceSeries(Forecaster):
             same catalog.
         mapper: ``map``-like callable used to fan the per-series fits out; ``None`` is ``map``.
         catalog: occupation episode catalog (for the default fallback); ``None`` loads the shipped one.
-        recent_weight: on rows of a single attack type (not ``all``) without their own series
-            model, weight of the recent average (Poisson with the mean of the last 12 months) in a
-            linear pool with the fallback's forecast; 0 serves the fallback alone.
+        recent_weight: on rows of a single attack type (not ``all``), weight of the recent average
+            (Poisson with the mean of the last 12 months) in a linear pool with the series model's or
+            the fallback's forecast; 0 serves those alone.
     """
 
     name = "state_space_series"
@@ -214,14 +214,13 @@ class StateSpaceSeries(Forecaster):
         return fit_local_level(y, self.maxiter)
 
     def predict_dist(self, state: Panel, horizon: int) -> tuple[pd.DataFrame, CountPredictive]:
-        """Local-level forecasts for fitted series, the fallback's (pooled) for every other row."""
+        """Local-level forecasts for fitted series, the fallback's for every other row (then pooled)."""
         self.check_fitted()
         index, dist = self.fallback_.predict_dist(state, horizon)
         if not isinstance(dist, NegBinPredictive):
             raise TypeError("the fallback forecaster must return negative binomial predictives")
         mu = dist.mu.copy()
         alpha = dist.alpha.copy()
-        own = np.zeros(mu.shape[0], dtype=bool)
         regions = state.regions.index
         n_t = len(PANEL_TYPES)
         keys = list(self.params_)
@@ -240,11 +239,10 @@ class StateSpaceSeries(Forecaster):
                 rows = ((r[ok] * n_t + k[ok]) * horizon)[:, None] + np.arange(horizon)[None, :]
                 mu[rows.ravel()] = s_mu.ravel()
                 alpha[rows.ravel()] = s_alpha.ravel()
-                own[rows.ravel()] = True
         served = NegBinPredictive(mu, alpha)
         if self.recent_weight <= 0:
             return index, served
         _, recent = Mean12Poisson().fit(state).predict_dist(state, horizon)
-        pooled = ~own & (index["attack_type"].to_numpy() != "all")
+        pooled = index["attack_type"].to_numpy() != "all"
         w = np.where(pooled, float(self.recent_weight), 0.0)
         return index, MixturePredictive([served, recent], np.column_stack([1.0 - w, w]))
