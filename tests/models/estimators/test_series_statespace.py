@@ -98,6 +98,10 @@ def test_fits_busy_series_and_falls_back_elsewhere(panel):
     alone = StateSpaceSeries(catalog=CATALOG, min_months=36, min_events=24, recent_weight=0.0).fit(panel)
     pd.testing.assert_frame_equal(alone.predict(panel, 3)[quiet].reset_index(drop=True),
                                   model.fallback_.predict(panel, 3)[quiet].reset_index(drop=True))
+    busy_bombing = ((frame["region_id"] == "MLI.a") & (frame["attack_type"] == "bombing")).to_numpy()
+    unpooled = alone.predict(panel, 3)["mean"].to_numpy()
+    assert np.allclose(frame["mean"].to_numpy()[busy_bombing],
+                       0.5 * (unpooled + recent.mean())[busy_bombing])
     own = ~quiet & (frame["region_id"] == "NER.c").to_numpy() & (frame["attack_type"] == "all").to_numpy()
     pd.testing.assert_frame_equal(alone.predict(panel, 3)[own].reset_index(drop=True),
                                   frame[own].reset_index(drop=True))
