@@ -179,3 +179,96 @@ class EmpiricalPredictive(CountPredictive):
     def take(self, index: np.ndarray) -> EmpiricalPredictive:
         """The distributions at ``index``."""
         return EmpiricalPredictive(self.samples[index])
+
+
+class MixturePredictive(CountPredictive):
+    """Linear pool of predictive vectors: row ``i`` is ``sum_j weights[i, j] * parts[j][i]``.
+
+    Every part must answer ``cdf`` for a grid of counts per row (``(n, m)``), as
+    :class:`NegBinPredictive` does; the pool's CDF, quantiles and CRPS come from the pooled CDF.
+    """
+
+    def __init__(self, parts: Sequence[CountPredictive], weights: np.ndarray) -> None:
+        self.parts = list(parts)
+        w = np.asarray(weights, dtype=float)
+        if w.ndim == 1:
+            w = np.broadcast_to(w, (len(self.parts[0]), len(self.parts))).copy()
+        if w.shape != (len(self.parts[0]), len(self.parts)) or any(len(p) != w.shape[0] for p in self.parts):
+            raise ValueError("weights must have one row per distribution and one column per part")
+        if (w < 0).any() or not np.isfinite(w).all():
+            raise ValueError("mixture weights must be finite and non-negative")
+        total = w.sum(axis=1, keepdims=True)
+        if (total <= 0).any():
+            raise ValueError("every row needs a positive total weight")
+        self.weights = w / total
+
+    def __len__(self) -> int:
+        return int(self.weights.shape[0])
+
+    def _pool(self, values: Sequence[np.ndarray]) -> np.ndarray:
+        stacked = np.stack([np.asarray(v, dtype=float) for v in values], axis=-1)
+        w = self.weights.reshape(self.weights.shape[:1] + (1,) * (stacked.ndim - 2) + self.weights.shape[1:])
+        return np.asarray((stacked * w).sum(axis=-1))
+
+    def mean(self) -> np.ndarray:
+        """Expected counts."""
+        return self._pool([p.mean() for p in self.parts])
+
+    def p_any(self) -> np.ndarray:
+        """P(count >= 1)."""
+        return np.clip(self._pool([p.p_any() for p in self.parts]), 0.0, 1.0)
+
+    def cdf(self, k: np.ndarray) -> np.ndarray:
+        """P(count <= k), broadcasting ``k`` against the rows (``k`` shape ``(n,)`` or ``(n, m)``)."""
+        return self._pool([p.cdf(k) for p in self.parts])  # type: ignore[attr-defined]
+
+    def _upper(self, level: float) -> np.ndarray:
+        return np.max(np.stack([p.quantiles([level])[:, 0] for p in self.parts], axis=1), axis=1)
+
+    def quantiles(self, levels: Sequence[float]) -> np.ndarray:
+        """Quantiles (smallest count whose pooled CDF reaches the level), shape ``(n, len(levels))``."""
+        lv = np.asarray(sorted(levels), dtype=float)
+        n = len(self)
+        out = np.zeros((n, lv.size))
+        if n == 0:
+            return out
+        for j, level in enumerate(lv):
+            lo = np.zeros(n)
+            hi = self._upper(float(level))
+            # the pooled quantile lies between 0 and the largest part quantile: bisect on integers
+            while True:
+                open_ = hi > lo
+                if not open_.any():
+                    break
+                mid = np.floor((lo + hi) / 2.0)
+                reach = self.cdf(mid) >= level - 1e-12
+                hi = np.where(open_ & reach, mid, hi)
+                lo = np.where(open_ & ~reach, mid + 1.0, lo)
+            out[:, j] = hi
+        return np.maximum.accumulate(out, axis=1)
+
+    def crps(self, observed: np.ndarray) -> np.ndarray:
+        """CRPS, ``sum_k (F(k) - 1{y <= k})**2`` over a grid reaching far into every part's tail."""
+        y = np.asarray(observed, dtype=float)
+        if len(self) == 0:
+            return np.zeros(0)
+        kmax = np.maximum(self._upper(0.99999), y).astype(int) + 2
+        out = np.empty(len(self))
+        order = np.argsort(kmax)
+        start = 0
+        while start < len(order):
+            stop = start + 1
+            while stop < len(order) and (stop - start + 1) * (int(kmax[order[stop]]) + 1) <= _GRID_CELLS:
+                stop += 1
+            idx = order[start:stop]
+            width = int(kmax[idx].max()) + 1
+            grid = np.broadcast_to(np.arange(width, dtype=float)[None, :], (len(idx), width))
+            cdf = self.take(idx).cdf(grid)
+            step = (grid >= y[idx][:, None]).astype(float)
+            out[idx] = ((cdf - step) ** 2).sum(axis=1)
+            start = stop
+        return out
+
+    def take(self, index: np.ndarray) -> MixturePredictive:
+        """The distributions at ``index``."""
+        return MixturePredictive([p.take(index) for p in self.parts], self.weights[index])

@@ -28,9 +28,10 @@ from sklearn.base import clone
 from statsmodels.tsa.statespace.structural import UnobservedComponents
 from threadpoolctl import threadpool_limits
 
-from models.distributions import NegBinPredictive
+from models.distributions import CountPredictive, MixturePredictive, NegBinPredictive
 from models.episodes import load_catalog
 from models.estimators.base import Forecaster
+from models.estimators.baselines import Mean12Poisson
 from models.estimators.count import PooledNegBin
 from models.features import count_cube, known_regions
 from models.panel import Panel
@@ -133,13 +134,17 @@ class StateSpaceSeries(Forecaster):
             same catalog.
         mapper: ``map``-like callable used to fan the per-series fits out; ``None`` is ``map``.
         catalog: occupation episode catalog (for the default fallback); ``None`` loads the shipped one.
+        recent_weight: on rows of a single attack type (not ``all``), weight of the recent average
+            (Poisson with the mean of the last 12 months) in a linear pool with the series model's or
+            the fallback's forecast; 0 serves those alone.
     """
 
     name = "state_space_series"
 
     def __init__(self, min_months: int = 36, min_events: int = 36, window: int = 60,
                  maxiter: int = 20, estimator: str = "mle", fallback: Forecaster | None = None,
-                 mapper: Mapper | None = None, catalog: pd.DataFrame | None = None) -> None:
+                 mapper: Mapper | None = None, catalog: pd.DataFrame | None = None,
+                 recent_weight: float = 0.5) -> None:
         self.min_months = min_months
         self.min_events = min_events
         self.window = window
@@ -148,6 +153,12 @@ class StateSpaceSeries(Forecaster):
         self.fallback = fallback
         self.mapper = mapper
         self.catalog = catalog
+        self.recent_weight = recent_weight
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # bundles pickled before ``recent_weight`` existed served the fallback alone
+        state.setdefault("recent_weight", 0.0)
+        super().__setstate__(state)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -164,6 +175,8 @@ class StateSpaceSeries(Forecaster):
             raise ValueError(f"window must be >= 3 months, got {self.window}")
         if self.estimator not in ("mle", "moments"):
             raise ValueError(f"estimator must be 'mle' or 'moments', got {self.estimator!r}")
+        if not 0.0 <= self.recent_weight <= 1.0:
+            raise ValueError(f"recent_weight must be in [0, 1], got {self.recent_weight}")
         catalog = self.catalog if self.catalog is not None else load_catalog()
         base = self.fallback if self.fallback is not None else PooledNegBin(catalog=catalog)
         self.fallback_ = clone(base).fit(panel)
@@ -200,8 +213,8 @@ class StateSpaceSeries(Forecaster):
     def _fit_one(self, y: np.ndarray) -> tuple[float, float]:
         return fit_local_level(y, self.maxiter)
 
-    def predict_dist(self, state: Panel, horizon: int) -> tuple[pd.DataFrame, NegBinPredictive]:
-        """Local-level forecasts for fitted series, the fallback's for every other row."""
+    def predict_dist(self, state: Panel, horizon: int) -> tuple[pd.DataFrame, CountPredictive]:
+        """Local-level forecasts for fitted series, the fallback's for every other row (then pooled)."""
         self.check_fitted()
         index, dist = self.fallback_.predict_dist(state, horizon)
         if not isinstance(dist, NegBinPredictive):
@@ -226,4 +239,10 @@ class StateSpaceSeries(Forecaster):
                 rows = ((r[ok] * n_t + k[ok]) * horizon)[:, None] + np.arange(horizon)[None, :]
                 mu[rows.ravel()] = s_mu.ravel()
                 alpha[rows.ravel()] = s_alpha.ravel()
-        return index, NegBinPredictive(mu, alpha)
+        served = NegBinPredictive(mu, alpha)
+        if self.recent_weight <= 0:
+            return index, served
+        _, recent = Mean12Poisson().fit(state).predict_dist(state, horizon)
+        pooled = index["attack_type"].to_numpy() != "all"
+        w = np.where(pooled, float(self.recent_weight), 0.0)
+        return index, MixturePredictive([served, recent], np.column_stack([1.0 - w, w]))

@@ -11,6 +11,7 @@ from statsmodels.tsa.statespace.structural import UnobservedComponents
 from models.distributions import NegBinPredictive
 from models.episodes import load_catalog
 from models.estimators.base import NotFittedError, forecast_index
+from models.estimators.baselines import Mean12Poisson
 from models.estimators.count import PooledNegBin
 from models.estimators.series import (
     StateSpaceSeries,
@@ -84,10 +85,26 @@ def test_fits_busy_series_and_falls_back_elsewhere(panel):
     check_forecast_frame(frame)
     index = forecast_index(panel, 3)
     pd.testing.assert_frame_equal(frame[index.columns], index)
-    fallback = model.fallback_.predict(panel, 3)
     quiet = (frame["region_id"] == "NER.e").to_numpy()
-    pd.testing.assert_frame_equal(frame[quiet].reset_index(drop=True),
-                                  fallback[quiet].reset_index(drop=True))
+    is_all = (frame["attack_type"] == "all").to_numpy()
+    # quiet rows of single types: an equal linear pool of the fallback and the 12-month mean (Poisson)
+    _, fallback = model.fallback_.predict_dist(panel, 3)
+    _, recent = Mean12Poisson().fit(panel).predict_dist(panel, 3)
+    pooled = quiet & ~is_all
+    expected = 0.5 * (fallback.mean() + recent.mean())
+    assert np.allclose(frame["mean"].to_numpy()[pooled], expected[pooled])
+    assert np.allclose(frame["p_any"].to_numpy()[pooled], 0.5 * (fallback.p_any() + recent.p_any())[pooled])
+    assert np.allclose(frame["mean"].to_numpy()[quiet & is_all], fallback.mean()[quiet & is_all])
+    alone = StateSpaceSeries(catalog=CATALOG, min_months=36, min_events=24, recent_weight=0.0).fit(panel)
+    pd.testing.assert_frame_equal(alone.predict(panel, 3)[quiet].reset_index(drop=True),
+                                  model.fallback_.predict(panel, 3)[quiet].reset_index(drop=True))
+    busy_bombing = ((frame["region_id"] == "MLI.a") & (frame["attack_type"] == "bombing")).to_numpy()
+    unpooled = alone.predict(panel, 3)["mean"].to_numpy()
+    assert np.allclose(frame["mean"].to_numpy()[busy_bombing],
+                       0.5 * (unpooled + recent.mean())[busy_bombing])
+    own = ~quiet & (frame["region_id"] == "NER.c").to_numpy() & (frame["attack_type"] == "all").to_numpy()
+    pd.testing.assert_frame_equal(alone.predict(panel, 3)[own].reset_index(drop=True),
+                                  frame[own].reset_index(drop=True))
     busy = frame[(frame["region_id"] == "NER.c") & (frame["attack_type"] == "bombing")]
     recent = panel.counts.query("region_id == 'NER.c' and attack_type == 'bombing'")["count"].tail(12)
     assert busy["mean"].iloc[0] == pytest.approx(recent.mean(), rel=0.6)
@@ -118,8 +135,10 @@ def test_region_unseen_at_fit_and_no_leakage(panel):
     fallback = PooledNegBin(catalog=CATALOG, max_horizon=2)
     model = StateSpaceSeries(catalog=CATALOG, fallback=fallback).fit(train)
     _, dist = model.predict_dist(train, 2)
-    assert isinstance(dist, NegBinPredictive)
-    assert np.isfinite(dist.mu).all()
+    assert np.isfinite(dist.mean()).all()
+    unpooled = StateSpaceSeries(catalog=CATALOG, fallback=fallback, recent_weight=0.0).fit(train)
+    _, alone = unpooled.predict_dist(train, 2)
+    assert isinstance(alone, NegBinPredictive)
     # Rebuild from events altered after the origin: forecasts made at the origin do not move.
     counts = panel.wide("bombing").fillna(0).to_numpy(dtype=int).copy()
     counts[:, -6:] = counts[:, -6:] * 3 + 1
@@ -140,6 +159,19 @@ def test_errors(panel):
         StateSpaceSeries().predict(panel, 1)
     with pytest.raises(ValueError, match="window"):
         StateSpaceSeries(window=2, catalog=CATALOG).fit(panel)
+    with pytest.raises(ValueError, match="recent_weight"):
+        StateSpaceSeries(recent_weight=1.5, catalog=CATALOG).fit(panel)
+
+
+def test_bundle_pickled_before_recent_weight_serves_the_fallback_alone(panel):
+    fallback = PooledNegBin(catalog=CATALOG, max_horizon=2)
+    model = StateSpaceSeries(catalog=CATALOG, fallback=fallback, recent_weight=0.0).fit(panel)
+    state = model.__getstate__()
+    del state["recent_weight"]
+    old = StateSpaceSeries.__new__(StateSpaceSeries)
+    old.__setstate__(state)
+    assert old.recent_weight == 0.0
+    pd.testing.assert_frame_equal(old.predict(panel, 2), model.predict(panel, 2))
 
 
 def test_moment_estimator_is_close_to_likelihood(panel):
