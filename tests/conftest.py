@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from source_fixtures import write_source_fixtures
 
 
 @dataclass(frozen=True)
@@ -64,3 +65,9 @@ def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
             mlflow.end_run()
         mlflow.set_tracking_uri(None)
         mlflow.set_registry_uri(None)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def fixtures(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Folder holding the hand-written source-reader fixture files (see ``source_fixtures``)."""
+    return write_source_fixtures(tmp_path_factory.mktemp("source-fixtures"))

@@ -11,17 +11,16 @@ from typer.testing import CliRunner
 
 from training.cli import app
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sources"
-
 
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()
 
 
-def test_json_output_is_one_object_with_the_figures(runner: CliRunner, tmp_path: Path) -> None:
+def test_json_output_is_one_object_with_the_figures(
+        fixtures: Path, runner: CliRunner, tmp_path: Path) -> None:
     data = tmp_path / "data"
-    result = runner.invoke(app, ["ingest", str(FIXTURES / "acled_hdx.csv"), str(FIXTURES / "ucdp_ged.csv"),
+    result = runner.invoke(app, ["ingest", str(fixtures / "acled_hdx.csv"), str(fixtures / "ucdp_ged.csv"),
                                  "--data-dir", str(data), "--json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
@@ -36,31 +35,31 @@ def test_json_output_is_one_object_with_the_figures(runner: CliRunner, tmp_path:
     assert (len(events), len(rejects)) == (10, 18)
 
 
-def test_human_summary(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["ingest", str(FIXTURES / "gtd_start.csv"), "--data-dir", str(tmp_path)])
+def test_human_summary(fixtures: Path, runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ingest", str(fixtures / "gtd_start.csv"), "--data-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "rows read 8" in result.stdout and "accepted 5" in result.stdout
     assert "suicide_attack" in result.stdout and "unmapped_event_type" in result.stdout
     assert (tmp_path / "events.parquet").is_file()
 
 
-def test_no_perpetrator_filter_flag(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["ingest", str(FIXTURES / "acled_hdx.csv"), "--data-dir", str(tmp_path),
+def test_no_perpetrator_filter_flag(fixtures: Path, runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ingest", str(fixtures / "acled_hdx.csv"), "--data-dir", str(tmp_path),
                                  "--no-perpetrator-filter", "--json"])
     payload = json.loads(result.stdout)
     assert payload["accepted"] == 8 and payload["perpetrator_filter"] is False
 
 
-def test_data_dir_from_environment(runner: CliRunner, tmp_path: Path) -> None:
+def test_data_dir_from_environment(fixtures: Path, runner: CliRunner, tmp_path: Path) -> None:
     target = tmp_path / "from-env"
-    result = runner.invoke(app, ["ingest", str(FIXTURES / "canonical_events.csv"), "--json"],
+    result = runner.invoke(app, ["ingest", str(fixtures / "canonical_events.csv"), "--json"],
                            env={"THREATCAST_DATA_DIR": str(target)})
     assert result.exit_code == 0, result.output
     assert (target / "events.parquet").is_file() and (target / "rejected.csv").is_file()
 
 
-def test_format_override(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["ingest", str(FIXTURES / "acled_hdx.csv"), "--format", "ucdp",
+def test_format_override(fixtures: Path, runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ingest", str(fixtures / "acled_hdx.csv"), "--format", "ucdp",
                                  "--data-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert "requested format 'ucdp'" in result.stderr and "type_of_violence" in result.stderr
@@ -72,9 +71,9 @@ def test_format_override(runner: CliRunner, tmp_path: Path) -> None:
     (["does_not_exist.csv"], "no such file"),
     (["acled_hdx.csv", "--format", "xml"], "unknown format 'xml'"),
 ])
-def test_bad_input_exits_2_with_a_message_and_no_traceback(
+def test_bad_input_exits_2_with_a_message_and_no_traceback(fixtures: Path,
         runner: CliRunner, tmp_path: Path, args: list[str], message: str) -> None:
-    argv = ["ingest", str(FIXTURES / args[0]), *args[1:], "--data-dir", str(tmp_path)]
+    argv = ["ingest", str(fixtures / args[0]), *args[1:], "--data-dir", str(tmp_path)]
     result = runner.invoke(app, argv)
     assert result.exit_code == 2
     assert message in result.stderr.replace("\n", " ")
@@ -82,9 +81,9 @@ def test_bad_input_exits_2_with_a_message_and_no_traceback(
     assert not (tmp_path / "events.parquet").exists()
 
 
-def test_unwritable_data_dir(runner: CliRunner, tmp_path: Path) -> None:
+def test_unwritable_data_dir(fixtures: Path, runner: CliRunner, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    result = runner.invoke(app, ["ingest", str(FIXTURES / "gtd_start.csv"), "--data-dir", str(blocker / "d")])
+    result = runner.invoke(app, ["ingest", str(fixtures / "gtd_start.csv"), "--data-dir", str(blocker / "d")])
     assert result.exit_code == 2
     assert "cannot write" in result.stderr

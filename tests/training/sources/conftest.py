@@ -1,4 +1,4 @@
-"""Paths shared by the source-reader tests: hand-written fixtures and the optional real data."""
+"""The optional real data for the source-reader tests (fixture files come from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,7 @@ from pathlib import Path
 
 import pytest
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sources"
 SHARED_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
-
-
-@pytest.fixture
-def fixtures() -> Path:
-    return FIXTURES
 
 
 @pytest.fixture
