@@ -75,13 +75,9 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
     parsed = fields.dates(date_raw)
     fields.check_date(triage, parsed, date_raw, "event_date")
 
-    names = col("country")
-    assert names is not None
-    iso3 = fields.countries(names, _iso_numeric(col("iso"), n))
-    fields.check_country(triage, iso3, names, "country")
     admin1 = fields.text(col("admin1"), n)
-    region = fields.region_ids(iso3, admin1)
-    fields.check_admin1(triage, admin1, region, "admin1")
+    iso3, region = fields.locate(triage, col("country"), admin1, country_name="country", admin1_name="admin1",
+                                 fallback=_iso_numeric(col("iso"), n))
 
     lat, lon = fields.coordinates(triage, col("latitude"), col("longitude"), n)
     deaths = fields.fatalities(triage, col("fatalities"), n, "fatalities")

@@ -48,13 +48,8 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
     triage.reject(~precision.isin(DATE_PRECISIONS), "invalid_date_precision",
                   quoted(precision, "date_precision ", f" is not one of {', '.join(DATE_PRECISIONS)}"))
 
-    names = col("country")
-    assert names is not None
-    iso3 = fields.countries(names)
-    fields.check_country(triage, iso3, names, "country")
     admin1 = fields.text(col("admin1"), n)
-    region = fields.region_ids(iso3, admin1)
-    fields.check_admin1(triage, admin1, region, "admin1")
+    iso3, region = fields.locate(triage, col("country"), admin1, country_name="country", admin1_name="admin1")
 
     lat, lon = fields.coordinates(triage, col("latitude"), col("longitude"), n)
     deaths = fields.fatalities(triage, col("fatalities"), n, "fatalities")

@@ -182,3 +182,24 @@ def month_start(values: pd.Series, precision: pd.Series) -> pd.Series:
     if year.any():
         out[year] = values[year].dt.to_period("Y").dt.start_time
     return out.astype("datetime64[ns]")
+
+
+def locate(triage: Triage, names: pd.Series | None, admin1: pd.Series, *, country_name: str,
+           admin1_name: str, fallback: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
+    """ISO3 codes and region ids of every row, rejecting unknown countries and missing admin1.
+
+    Args:
+        triage: where failing rows are rejected.
+        names: the country column (names or codes); required by every reader's column check.
+        admin1: first-level unit names, already cleaned by the reader.
+        country_name: the country column's name in the source, for reject details.
+        admin1_name: the admin1 column's name in the source, for reject details.
+        fallback: ISO3 (or ISO3-convertible) codes that fill what the names miss.
+    """
+    if names is None:
+        raise ValueError(f"the {country_name} column is required")
+    iso3 = countries(names, fallback)
+    check_country(triage, iso3, names, country_name)
+    region = region_ids(iso3, admin1)
+    check_admin1(triage, admin1, region, admin1_name)
+    return iso3, region

@@ -62,14 +62,10 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
     triage.reject(parsed.isna(), "unparseable_date",
                   quoted(shown, "iyear-imonth-iday ", " is not a date"))
 
-    names = col("country_txt")
-    assert names is not None
-    iso3 = fields.countries(names)
-    fields.check_country(triage, iso3, names, "country_txt")
     admin1 = fields.text(col("provstate"), n)
     admin1 = admin1.where(admin1.str.lower() != "unknown", "")
-    region = fields.region_ids(iso3, admin1)
-    fields.check_admin1(triage, admin1, region, "provstate")
+    iso3, region = fields.locate(triage, col("country_txt"), admin1, country_name="country_txt",
+                                 admin1_name="provstate")
 
     lat, lon = fields.coordinates(triage, col("latitude"), col("longitude"), n)
     deaths = fields.fatalities(triage, col("nkill"), n, "nkill")

@@ -52,13 +52,9 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
     parsed = fields.dates(date_raw)
     fields.check_date(triage, parsed, date_raw, "date_start")
 
-    names = col("country")
-    assert names is not None
-    iso3 = fields.countries(names, col("iso3"))
-    fields.check_country(triage, iso3, names, "country")
     admin1 = fields.strip_admin_suffix(fields.text(col("adm_1"), n))
-    region = fields.region_ids(iso3, admin1)
-    fields.check_admin1(triage, admin1, region, "adm_1")
+    iso3, region = fields.locate(triage, col("country"), admin1, country_name="country", admin1_name="adm_1",
+                                 fallback=col("iso3"))
 
     lat, lon = fields.coordinates(triage, col("latitude"), col("longitude"), n)
     deaths = fields.fatalities(triage, col("best"), n, "best")
