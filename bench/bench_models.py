@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ import pandas as pd
 from models.episodes import load_catalog
 from models.estimators.classify import EventClassifier
 from models.estimators.count import PooledNegBin
+from models.estimators.logit import EventLogit
 from models.estimators.mix import TacticMix
 from models.estimators.series import StateSpaceSeries
 from models.features import build_cube
@@ -78,7 +80,8 @@ def main() -> None:
         "features": lambda s: build_cube(s, catalog),
         "pooled_negbin": lambda s: PooledNegBin(catalog=catalog).fit(s).predict_dist(s, 6),
         "state_space": lambda s: StateSpaceSeries(catalog=catalog).fit(s).predict_dist(s, 6),
-        "classifier": lambda s: EventClassifier(catalog=catalog).fit(s).predict_proba(s, 6),
+        "event_logit": lambda s: EventLogit(catalog=catalog).fit(s).predict_proba(s, 6),
+        "boosted_clf": lambda s: EventClassifier(catalog=catalog).fit(s).predict_proba(s, 6),
         "tactic_mix": lambda s: TacticMix(catalog=catalog).fit(s).predict_mix(s, 6),
     }
     seconds: dict[str, dict[int, float]] = {name: {} for name in families}
@@ -88,7 +91,7 @@ def main() -> None:
         panel = synthetic_panel(n, args.years)
         state = panel.truncate(panel.cutoff - 6)
         for name, run in families.items():
-            seconds[name][n] = _time(lambda run=run, state=state: run(state))
+            seconds[name][n] = _time(partial(run, state))
             print(f"{n:>8} {name:>14} {seconds[name][n]:>9.2f}")
         total = sum(seconds[name][n] for name in families if name != "features")
         print(f"{n:>8} {'all families':>14} {total:>9.2f}")

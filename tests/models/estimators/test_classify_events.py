@@ -13,32 +13,12 @@ from models.estimators.classify import EventClassifier
 from models.panel import build_panel
 from models.schema import conform_events
 from models.taxonomy import PANEL_TYPES
+from tests.spell_events import spell_events
 
 CATALOG = load_catalog()
 
 
-def _events(seed: int, n_regions: int = 12, n_months: int = 84) -> pd.DataFrame:
-    """Regions alternating between quiet and active spells (persistent), bombings and kidnappings."""
-    rng = np.random.default_rng(seed)
-    state = rng.random(n_regions) < 0.5
-    base = np.exp(rng.normal(0.0, 0.3, n_regions))
-    rows = []
-    for t in range(n_months):
-        flip = rng.random(n_regions) < 0.04
-        state = np.where(flip, ~state, state)
-        lam = np.where(state, 2.5 * base, 0.03)
-        for kind, share in (("bombing", 0.7), ("kidnapping", 0.3)):
-            n = rng.poisson(lam * share)
-            for r in np.nonzero(n)[0]:
-                rows.extend([(f"MLI.r{r}", t, kind)] * int(n[r]))
-    start = pd.Period("2011-01", freq="M")
-    return conform_events(pd.DataFrame({
-        "event_id": [f"c:{i}" for i in range(len(rows))], "source": "canonical",
-        "date": [(start + t).to_timestamp() + pd.Timedelta(days=2) for _, t, _ in rows],
-        "date_precision": "day", "country": "MLI", "admin1": [r[4:] for r, _, _ in rows],
-        "region_id": [r for r, _, _ in rows], "latitude": 0.0, "longitude": 0.0,
-        "attack_type": [k for _, _, k in rows], "perpetrator": "", "target": "", "fatalities": 0,
-        "suicide": False}))
+_events = spell_events
 
 
 @pytest.fixture(scope="module")

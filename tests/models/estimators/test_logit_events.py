@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from models.episodes import load_catalog
+from models.estimators.base import NotFittedError, forecast_index
+from models.estimators.logit import EventLogit
+from models.panel import build_panel
+from models.schema import conform_events
+from models.taxonomy import PANEL_TYPES
+from tests.spell_events import one_event, spell_events
+
+CATALOG = load_catalog()
+
+
+@pytest.fixture(scope="module")
+def panel():
+    return build_panel(spell_events(0), "2017-12")
+
+
+@pytest.fixture(scope="module")
+def fitted(panel):
+    return EventLogit(catalog=CATALOG, max_horizon=3).fit(panel.truncate("2016-12"))
+
+
+def test_probabilities_align_and_sparse_types_fall_back(fitted, panel):
+    state = panel.truncate("2016-12")
+    p = fitted.predict_proba(state, 4)
+    index = forecast_index(state, 4)
+    assert p.shape == (len(index),)
+    assert np.isfinite(p).all() and (p > 0).all() and (p < 1).all()
+    # suicide attacks never happened: no regression, the shrunken level's P(any) -- near zero
+    assert fitted.report_["fits"]["suicide_attack/h1"]["method"] == "fallback-level"
+    assert fitted.report_["fits"]["all/h1"]["method"] == "logistic"
+    assert p[(index["attack_type"] == "suicide_attack").to_numpy()].max() < 0.05
+    cube = p.reshape(len(state.regions), len(PANEL_TYPES), 4)
+    assert cube[:, -1, :].mean() >= cube[:, PANEL_TYPES.index("kidnapping"), :].mean()
+    # horizon 4 reuses the horizon-3 regressions (max_horizon=3)
+    np.testing.assert_array_equal(cube[:, :, 3], cube[:, :, 2])
+
+
+def test_discriminates_and_is_calibrated_out_of_sample(fitted, panel):
+    """Fitted at 2016-12, forecasting from each later state: good ranking, mean close to the rate."""
+    truth = panel.counts.set_index(["region_id", "attack_type", "month"])["count"]
+    ps, ys = [], []
+    for origin in pd.period_range("2016-12", "2017-09", freq="M"):
+        state = panel.truncate(origin)
+        index = forecast_index(state, 3)
+        busy = index["attack_type"].isin(["all", "bombing", "kidnapping"]).to_numpy()
+        keys = list(zip(index["region_id"], index["attack_type"],
+                        pd.PeriodIndex(index["target_month"], freq="M"), strict=True))
+        ys.append(truth.loc[keys].to_numpy()[busy] > 0)
+        ps.append(fitted.predict_proba(state, 3)[busy])
+    p, y = np.concatenate(ps), np.concatenate(ys)
+    assert roc_auc_score(y, p) > 0.75
+    assert abs(p.mean() - y.mean()) < 0.1
+    # and it beats the recent-rate rule a baseline would give on the same rows
+    assert np.mean((p - y) ** 2) < 0.2
+
+
+def test_half_life_is_chosen_out_of_time_on_a_regime_shift():
+    """Quiet for eight years, active spells in the last two: recency weighting wins the hold-out."""
+    shifted = build_panel(spell_events(3, n_months=120, active_from=96), "2020-12")
+    model = EventLogit(catalog=CATALOG, max_horizon=1).fit(shifted)
+    assert model.report_["fits"]["all/h1"]["half_life"] in (12.0, 24.0)
+    equal = EventLogit(catalog=CATALOG, max_horizon=1, half_lives=(None,)).fit(shifted)
+    assert equal.report_["fits"]["all/h1"]["half_life"] == "none"
+    # out of sample: the recency-weighted model is closer to the recent rate of the active regime
+    future = build_panel(spell_events(3, n_months=132, active_from=96), "2021-12")
+    truth = future.counts.set_index(["region_id", "attack_type", "month"])["count"]
+    err = {}
+    for name, est in (("chosen", model), ("equal", equal)):
+        ps, ys = [], []
+        for origin in pd.period_range("2020-12", "2021-11", freq="M"):
+            state = future.truncate(origin)
+            index = forecast_index(state, 1)
+            rows = (index["attack_type"] == "all").to_numpy()
+            keys = list(zip(index["region_id"], index["attack_type"],
+                            pd.PeriodIndex(index["target_month"], freq="M"), strict=True))
+            ys.append(truth.loc[keys].to_numpy()[rows] > 0)
+            ps.append(est.predict_proba(state, 1)[rows])
+        err[name] = float(np.mean((np.concatenate(ps) - np.concatenate(ys)) ** 2))
+    assert err["chosen"] < err["equal"]
+
+
+def test_deterministic_pickles_and_no_leakage(fitted, panel):
+    state = panel.truncate("2016-12")
+    again = EventLogit(catalog=CATALOG, max_horizon=3).fit(state)
+    np.testing.assert_array_equal(fitted.predict_proba(state, 3), again.predict_proba(state, 3))
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(fitted.predict_proba(state, 3), restored.predict_proba(state, 3))
+    # events after the origin dropped: nothing known at the origin changes, so neither do forecasts
+    events = spell_events(0)
+    origin = pd.Period("2015-06", freq="M")
+    later = events["date"].dt.to_period("M") > origin
+    altered = conform_events(events[~later | (np.arange(len(events)) % 2 == 0)].reset_index(drop=True))
+    a = build_panel(events, "2017-12").truncate(origin)
+    b = build_panel(altered, "2017-12").truncate(origin)
+    model = EventLogit(catalog=CATALOG, max_horizon=2).fit(b)
+    np.testing.assert_array_equal(EventLogit(catalog=CATALOG, max_horizon=2).fit(a).predict_proba(a, 2),
+                                  model.predict_proba(b, 2))
+    # a region unseen at fit time is forecast too
+    with_new = build_panel(conform_events(pd.concat([events, one_event("NER.tahoua", "2015-05-03")],
+                                                    ignore_index=True)), origin)
+    p = model.predict_proba(with_new, 2)
+    assert len(p) == len(forecast_index(with_new, 2))
+    assert np.isfinite(p).all()
+
+
+def test_single_event_panel_and_errors():
+    panel = build_panel(one_event("MLI.gao", "2012-01-05"), "2014-12")
+    model = EventLogit(catalog=CATALOG, max_horizon=2).fit(panel)
+    assert {f["method"] for f in model.report_["fits"].values()} == {"fallback-level"}
+    p = model.predict_proba(panel, 2)
+    assert (p <= 0.1).all()
+    with pytest.raises(NotFittedError):
+        EventLogit().predict_proba(panel, 1)
+    with pytest.raises(ValueError, match="max_horizon"):
+        EventLogit(max_horizon=0, catalog=CATALOG).fit(panel)
+    with pytest.raises(ValueError, match="half_lives"):
+        EventLogit(half_lives=(None, 0.0), catalog=CATALOG).fit(panel)
+    with pytest.raises(ValueError, match="half_lives"):
+        EventLogit(half_lives=(), catalog=CATALOG).fit(panel)
