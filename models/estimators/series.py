@@ -137,6 +137,9 @@ class StateSpaceSeries(Forecaster):
         recent_weight: on rows of a single attack type (not ``all``), weight of the recent average
             (Poisson with the mean of the last 12 months) in a linear pool with the series model's or
             the fallback's forecast; 0 serves those alone.
+        fallback_weight: on ``all`` rows served by a series model, weight of the fallback's
+            forecast in a linear pool with the local level's (an equal-weight combination of the
+            two families by default); 0 serves the local level alone.
     """
 
     name = "state_space_series"
@@ -144,7 +147,7 @@ class StateSpaceSeries(Forecaster):
     def __init__(self, min_months: int = 36, min_events: int = 36, window: int = 60,
                  maxiter: int = 20, estimator: str = "mle", fallback: Forecaster | None = None,
                  mapper: Mapper | None = None, catalog: pd.DataFrame | None = None,
-                 recent_weight: float = 0.5) -> None:
+                 recent_weight: float = 0.5, fallback_weight: float = 0.5) -> None:
         self.min_months = min_months
         self.min_events = min_events
         self.window = window
@@ -154,10 +157,12 @@ class StateSpaceSeries(Forecaster):
         self.mapper = mapper
         self.catalog = catalog
         self.recent_weight = recent_weight
+        self.fallback_weight = fallback_weight
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # bundles pickled before ``recent_weight`` existed served the fallback alone
         state.setdefault("recent_weight", 0.0)
+        state.setdefault("fallback_weight", 0.0)
         super().__setstate__(state)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -175,8 +180,9 @@ class StateSpaceSeries(Forecaster):
             raise ValueError(f"window must be >= 3 months, got {self.window}")
         if self.estimator not in ("mle", "moments"):
             raise ValueError(f"estimator must be 'mle' or 'moments', got {self.estimator!r}")
-        if not 0.0 <= self.recent_weight <= 1.0:
-            raise ValueError(f"recent_weight must be in [0, 1], got {self.recent_weight}")
+        for name in ("recent_weight", "fallback_weight"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         catalog = self.catalog if self.catalog is not None else load_catalog()
         base = self.fallback if self.fallback is not None else PooledNegBin(catalog=catalog)
         self.fallback_ = clone(base).fit(panel)
@@ -221,6 +227,7 @@ class StateSpaceSeries(Forecaster):
             raise TypeError("the fallback forecaster must return negative binomial predictives")
         mu = dist.mu.copy()
         alpha = dist.alpha.copy()
+        own = np.zeros(len(mu), dtype=bool)
         regions = state.regions.index
         n_t = len(PANEL_TYPES)
         keys = list(self.params_)
@@ -239,10 +246,13 @@ class StateSpaceSeries(Forecaster):
                 rows = ((r[ok] * n_t + k[ok]) * horizon)[:, None] + np.arange(horizon)[None, :]
                 mu[rows.ravel()] = s_mu.ravel()
                 alpha[rows.ravel()] = s_alpha.ravel()
+                own[rows.ravel()] = True
         served = NegBinPredictive(mu, alpha)
-        if self.recent_weight <= 0:
+        is_all = index["attack_type"].to_numpy() == "all"
+        w_fallback = np.where(is_all & own, float(self.fallback_weight), 0.0)
+        w_recent = np.where(is_all, 0.0, float(self.recent_weight))
+        if not (w_fallback > 0).any() and not (w_recent > 0).any():
             return index, served
         _, recent = Mean12Poisson().fit(state).predict_dist(state, horizon)
-        pooled = index["attack_type"].to_numpy() != "all"
-        w = np.where(pooled, float(self.recent_weight), 0.0)
-        return index, MixturePredictive([served, recent], np.column_stack([1.0 - w, w]))
+        weights = np.column_stack([1.0 - w_fallback - w_recent, w_fallback, w_recent])
+        return index, MixturePredictive([served, dist, recent], weights)

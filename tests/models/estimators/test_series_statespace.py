@@ -95,16 +95,19 @@ def test_fits_busy_series_and_falls_back_elsewhere(panel):
     assert np.allclose(frame["mean"].to_numpy()[pooled], expected[pooled])
     assert np.allclose(frame["p_any"].to_numpy()[pooled], 0.5 * (fallback.p_any() + recent.p_any())[pooled])
     assert np.allclose(frame["mean"].to_numpy()[quiet & is_all], fallback.mean()[quiet & is_all])
-    alone = StateSpaceSeries(catalog=CATALOG, min_months=36, min_events=24, recent_weight=0.0).fit(panel)
+    alone = StateSpaceSeries(catalog=CATALOG, min_months=36, min_events=24, recent_weight=0.0,
+                             fallback_weight=0.0).fit(panel)
     pd.testing.assert_frame_equal(alone.predict(panel, 3)[quiet].reset_index(drop=True),
                                   model.fallback_.predict(panel, 3)[quiet].reset_index(drop=True))
     busy_bombing = ((frame["region_id"] == "MLI.a") & (frame["attack_type"] == "bombing")).to_numpy()
     unpooled = alone.predict(panel, 3)["mean"].to_numpy()
     assert np.allclose(frame["mean"].to_numpy()[busy_bombing],
                        0.5 * (unpooled + recent.mean())[busy_bombing])
-    own = ~quiet & (frame["region_id"] == "NER.c").to_numpy() & (frame["attack_type"] == "all").to_numpy()
-    pd.testing.assert_frame_equal(alone.predict(panel, 3)[own].reset_index(drop=True),
-                                  frame[own].reset_index(drop=True))
+    # busy `all` rows: an equal linear pool of the local level and the fallback
+    own = ~quiet & (frame["region_id"] == "NER.c").to_numpy() & is_all
+    local = alone.predict(panel, 3)["mean"].to_numpy()
+    assert np.allclose(frame["mean"].to_numpy()[own], 0.5 * (local + fallback.mean())[own])
+    assert not np.allclose(local[own], fallback.mean()[own])
     busy = frame[(frame["region_id"] == "NER.c") & (frame["attack_type"] == "bombing")]
     recent = panel.counts.query("region_id == 'NER.c' and attack_type == 'bombing'")["count"].tail(12)
     assert busy["mean"].iloc[0] == pytest.approx(recent.mean(), rel=0.6)
@@ -136,7 +139,8 @@ def test_region_unseen_at_fit_and_no_leakage(panel):
     model = StateSpaceSeries(catalog=CATALOG, fallback=fallback).fit(train)
     _, dist = model.predict_dist(train, 2)
     assert np.isfinite(dist.mean()).all()
-    unpooled = StateSpaceSeries(catalog=CATALOG, fallback=fallback, recent_weight=0.0).fit(train)
+    unpooled = StateSpaceSeries(catalog=CATALOG, fallback=fallback, recent_weight=0.0,
+                                fallback_weight=0.0).fit(train)
     _, alone = unpooled.predict_dist(train, 2)
     assert isinstance(alone, NegBinPredictive)
     # Rebuild from events altered after the origin: forecasts made at the origin do not move.
@@ -161,16 +165,19 @@ def test_errors(panel):
         StateSpaceSeries(window=2, catalog=CATALOG).fit(panel)
     with pytest.raises(ValueError, match="recent_weight"):
         StateSpaceSeries(recent_weight=1.5, catalog=CATALOG).fit(panel)
+    with pytest.raises(ValueError, match="fallback_weight"):
+        StateSpaceSeries(fallback_weight=-0.1, catalog=CATALOG).fit(panel)
 
 
-def test_bundle_pickled_before_recent_weight_serves_the_fallback_alone(panel):
+def test_bundle_pickled_before_the_pools_serves_the_unpooled_forecast(panel):
     fallback = PooledNegBin(catalog=CATALOG, max_horizon=2)
-    model = StateSpaceSeries(catalog=CATALOG, fallback=fallback, recent_weight=0.0).fit(panel)
+    model = StateSpaceSeries(catalog=CATALOG, fallback=fallback, recent_weight=0.0,
+                             fallback_weight=0.0).fit(panel)
     state = model.__getstate__()
-    del state["recent_weight"]
+    del state["recent_weight"], state["fallback_weight"]
     old = StateSpaceSeries.__new__(StateSpaceSeries)
     old.__setstate__(state)
-    assert old.recent_weight == 0.0
+    assert old.recent_weight == 0.0 and old.fallback_weight == 0.0
     pd.testing.assert_frame_equal(old.predict(panel, 2), model.predict(panel, 2))
 
 
