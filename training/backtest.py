@@ -303,7 +303,8 @@ def run_backtest(panel: Panel, catalog: pd.DataFrame, models: Mapping[str, Calla
                  origins: Sequence[pd.Period | str], horizon: int, executor: Executor | None = None,
                  classifier_factory: Callable[[], Classifier] | None = None,
                  baselines: Sequence[str] | None = None,
-                 combine: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> BacktestResult:
+                 combine: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+                 warmup: int = 0) -> BacktestResult:
     """Run the rolling-origin backtest of ``models`` over ``origins``.
 
     Args:
@@ -319,6 +320,10 @@ def run_backtest(panel: Panel, catalog: pd.DataFrame, models: Mapping[str, Calla
             :data:`models.estimators.baselines.BASELINES`).
         combine: optional function adding rows of derived models (e.g. the walk-forward selected
             model, see :func:`training.selection.walk_forward`) to the predictions before scoring.
+        warmup: extra origins before the first one (as many as the data allow) that are forecast
+            only as evidence for ``combine``: a walk-forward selection then starts the scored period
+            with the track record a deployed service would have, instead of a blind default. Their
+            rows are dropped before scoring; every model is scored on the same origins.
 
     Raises:
         ValueError: on no models, a bad horizon or an origin with nothing to score.
@@ -331,22 +336,30 @@ def run_backtest(panel: Panel, catalog: pd.DataFrame, models: Mapping[str, Calla
     if not periods:
         raise ValueError("no origins given")
     check_origins(periods, panel, min_history=1)
+    if warmup < 0:
+        raise ValueError(f"warmup must be >= 0, got {warmup}")
+    earliest = panel.months[0] + 23
+    extra = [periods[0] - i for i in range(warmup, 0, -1) if periods[0] - i >= earliest]
+    extra = [p for p in extra if p not in periods]
     base = list(baselines) if baselines is not None else [m for m in models if m in BASELINES]
     runner = executor or SerialExecutor()
     task = partial(run_origin, panel=panel, models=dict(models), horizon=horizon,
                    classifier_factory=classifier_factory)
     t0 = time.perf_counter()
-    results = runner.map(task, periods)
+    results = runner.map(task, extra + periods)
     t_run = time.perf_counter() - t0
     predictions = pd.concat([r[0] for r in results], ignore_index=True)
     predictions["post_occupation"] = post_occupation_flags(predictions, catalog)
     t_combine = time.perf_counter()
     if combine is not None:
-        extra = combine(predictions)
-        predictions = pd.concat([predictions, extra], ignore_index=True)
+        derived = combine(predictions)
+        predictions = pd.concat([predictions, derived], ignore_index=True)
+    if extra:
+        warm = predictions["origin"].astype(str).isin([str(p) for p in extra])
+        predictions = predictions[~warm].reset_index(drop=True)
     t1 = time.perf_counter()
     scores = score_predictions(predictions, base)
-    timings: dict[str, Any] = {"origins": t_run, "combine": t1 - t_combine,
+    timings: dict[str, Any] = {"origins": t_run, "warmup_origins": len(extra), "combine": t1 - t_combine,
                                "scoring": time.perf_counter() - t1}
     for _, per_origin in results:
         for key, seconds in per_origin.items():

@@ -19,6 +19,7 @@ from training.executors import EXECUTOR_KINDS, make_executor
 from training.ingest import ingest
 from training.report import summary, write_report
 from training.selection import (
+    WARMUP,
     classifier_factory,
     model_factories,
     resolve_models,
@@ -118,6 +119,9 @@ def backtest_command(
                          ] = None,
     workers: Annotated[int | None, typer.Option(help="Worker processes (default: the core count).")] = None,
     catalog: Annotated[Path | None, typer.Option(help="Episode catalog CSV (default: shipped).")] = None,
+    warmup: Annotated[int, typer.Option(
+        help="Extra origins before the first, forecast only as the walk-forward selection's track "
+             "record (not scored).", min=0, max=120)] = WARMUP,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Backtest the model families from rolling origins and write scores, a report and plots."""
@@ -134,7 +138,7 @@ def backtest_command(
             raise CommandError("no count model selected")
         with make_executor(executor, scheduler, workers) as runner:
             result = run_backtest(panel, cat, chosen, chosen_origins, horizon, executor=runner,
-                                  classifier_factory=clf, combine=partial(walk_forward))
+                                  classifier_factory=clf, combine=partial(walk_forward), warmup=warmup)
         choice = select(result.predictions)
         write_report(result, panel, out, choice)
     except (CommandError, ValueError, OSError) as exc:
