@@ -177,3 +177,24 @@ def test_unknown_regions_at_the_origin_are_not_scored(demo):
                          horizon=6)
     assert extra["region_id"].iloc[0] in panel.truncate("2018-06").regions.index
     assert extra["region_id"].iloc[0] not in set(rows["region_id"])
+
+
+def test_warmup_origins_feed_the_selection_but_are_not_scored(panel, demo, result):
+    origins = pd.period_range("2018-03", "2018-10", freq="M")
+    warm = run_backtest(panel, demo.episodes, BASELINES, origins, horizon=3, combine=walk_forward, warmup=4)
+    assert warm.timings["warmup_origins"] == 4
+    assert sorted(warm.predictions["origin"].unique()) == [str(o) for o in origins]
+    assert warm.origins == [str(o) for o in origins]
+    # the models' own rows and scores are those of the run without warm-up ...
+    own = warm.predictions[warm.predictions["model"] != SELECTED].reset_index(drop=True)
+    base = result.predictions[result.predictions["model"] != SELECTED].reset_index(drop=True)
+    pd.testing.assert_frame_equal(own, base)
+    # ... while the selection at the first origin already has a track record: it is no longer the
+    # blind default (mean12 for every type)
+    first = warm.predictions[(warm.predictions["origin"] == "2018-03") & (warm.predictions["model"] == SELECTED)]
+    blind = result.predictions[(result.predictions["origin"] == "2018-03")
+                               & (result.predictions["model"] == SELECTED)]
+    assert len(first) == len(blind)
+    assert not np.allclose(first["crps"].to_numpy(), blind["crps"].to_numpy())
+    with pytest.raises(ValueError, match="warmup"):
+        run_backtest(panel, demo.episodes, BASELINES, origins, horizon=3, warmup=-1)
