@@ -191,7 +191,8 @@ def test_warmup_origins_feed_the_selection_but_are_not_scored(panel, demo, resul
     pd.testing.assert_frame_equal(own, base)
     # ... while the selection at the first origin already has a track record: it is no longer the
     # blind default (mean12 for every type)
-    first = warm.predictions[(warm.predictions["origin"] == "2018-03") & (warm.predictions["model"] == SELECTED)]
+    first = warm.predictions[(warm.predictions["origin"] == "2018-03")
+                             & (warm.predictions["model"] == SELECTED)]
     blind = result.predictions[(result.predictions["origin"] == "2018-03")
                                & (result.predictions["model"] == SELECTED)]
     assert len(first) == len(blind)
