@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
+from models.estimators.base import forecast_index
+from models.panel import Panel
 from models.schema import conform_events
 
 
@@ -45,3 +49,19 @@ def one_event(region_id: str, day: str, attack_type: str = "bombing") -> pd.Data
         "date_precision": "day", "country": country, "admin1": admin1.title(), "region_id": region_id,
         "latitude": 0.0, "longitude": 0.0, "attack_type": attack_type, "perpetrator": "", "target": "",
         "fatalities": 0, "suicide": False}))
+
+
+def forecast_outcomes(model: Any, panel: Panel, origins: pd.PeriodIndex, horizon: int,
+                      types: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """``model``'s P(count >= 1) from each truncated state and whether an event followed, on ``types``."""
+    truth = panel.counts.set_index(["region_id", "attack_type", "month"])["count"]
+    ps, ys = [], []
+    for origin in origins:
+        state = panel.truncate(origin)
+        index = forecast_index(state, horizon)
+        rows = index["attack_type"].isin(types).to_numpy()
+        keys = list(zip(index["region_id"], index["attack_type"],
+                        pd.PeriodIndex(index["target_month"], freq="M"), strict=True))
+        ys.append(truth.loc[keys].to_numpy()[rows] > 0)
+        ps.append(model.predict_proba(state, horizon)[rows])
+    return np.concatenate(ps), np.concatenate(ys)

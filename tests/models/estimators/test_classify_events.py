@@ -13,7 +13,7 @@ from models.estimators.classify import EventClassifier
 from models.panel import build_panel
 from models.schema import conform_events
 from models.taxonomy import PANEL_TYPES
-from tests.spell_events import spell_events
+from tests.spell_events import forecast_outcomes, spell_events
 
 CATALOG = load_catalog()
 
@@ -46,17 +46,8 @@ def test_probabilities_align_with_forecast_index(fitted, panel):
 
 def test_discriminates_and_is_calibrated_out_of_sample(fitted, panel):
     """Fitted at 2016-12, forecasting from each later state: good ranking, mean close to the rate."""
-    truth = panel.counts.set_index(["region_id", "attack_type", "month"])["count"]
-    ps, ys = [], []
-    for origin in pd.period_range("2016-12", "2017-09", freq="M"):
-        state = panel.truncate(origin)
-        index = forecast_index(state, 3)
-        busy = index["attack_type"].isin(["all", "bombing", "kidnapping"]).to_numpy()
-        keys = list(zip(index["region_id"], index["attack_type"],
-                        pd.PeriodIndex(index["target_month"], freq="M"), strict=True))
-        ys.append(truth.loc[keys].to_numpy()[busy] > 0)
-        ps.append(fitted.predict_proba(state, 3)[busy])
-    p, y = np.concatenate(ps), np.concatenate(ys)
+    p, y = forecast_outcomes(fitted, panel, pd.period_range("2016-12", "2017-09", freq="M"), 3,
+                             ("all", "bombing", "kidnapping"))
     assert roc_auc_score(y, p) > 0.75
     assert abs(p.mean() - y.mean()) < 0.1
 
