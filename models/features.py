@@ -270,6 +270,14 @@ def gamma_prior(fc: FeatureCube, type_index: int, regions: np.ndarray, end: int)
     return shape, shape / mean
 
 
+def standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Standardised design columns, their means and standard deviations (1 where constant)."""
+    center = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale = np.where(scale > 1e-9, scale, 1.0)
+    return (x - center) / scale, center, scale
+
+
 def design_rows(fc: FeatureCube, type_index: int, r: np.ndarray, m: np.ndarray, horizon: int,
                 prior: tuple[float, float]) -> np.ndarray:
     """Model design for rows ``(r[i], m[i])`` of one panel type, forecasting ``horizon`` months on.

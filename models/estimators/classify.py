@@ -28,24 +28,20 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from models.episodes import load_catalog
-from models.estimators.base import NotFittedError, forecast_index
+from models.estimators.base import forecast_index
+from models.estimators.probability import as_probabilities, check_fitted, training_context
 from models.features import (
     ALL_TYPE_FEATURES,
     TYPE_FEATURES,
     FeatureCube,
     build_cube,
     design_rows,
-    gamma_prior,
-    known_regions,
     training_rows,
 )
 from models.panel import Panel
 from models.taxonomy import PANEL_TYPES
 
 _ALL_K = len(PANEL_TYPES) - 1
-_P_FLOOR = 1e-4
-"""Probabilities are kept in [1e-4, 1 - 1e-4] so a log loss stays finite."""
 _REPEAT = [TYPE_FEATURES.index(n) for n in ALL_TYPE_FEATURES]
 
 
@@ -155,13 +151,9 @@ class EventClassifier(BaseEstimator):  # type: ignore[misc]
 
     def fit(self, panel: Panel) -> Self:
         """Fit and calibrate one classifier per horizon on ``panel`` (the training window)."""
-        if self.max_horizon < 1:
-            raise ValueError(f"max_horizon must be >= 1, got {self.max_horizon}")
-        self.catalog_ = self.catalog if self.catalog is not None else load_catalog()
-        fc = build_cube(panel, self.catalog_)
-        known = known_regions(panel)
-        end = len(fc.months) - 1
-        self.priors_ = [gamma_prior(fc, k, known, end) for k in range(len(PANEL_TYPES))]
+        ctx = training_context(panel, self.catalog, self.max_horizon)
+        self.catalog_, self.priors_ = ctx.catalog, ctx.priors
+        fc, known, end = ctx.cube, ctx.known, ctx.end
         self.models_: dict[int, Any] = {}
         if self.calibration not in ("isotonic", "sigmoid"):
             raise ValueError(f"calibration must be 'isotonic' or 'sigmoid', got {self.calibration!r}")
@@ -217,8 +209,7 @@ class EventClassifier(BaseEstimator):  # type: ignore[misc]
 
     def predict_proba(self, state: Panel, horizon: int) -> np.ndarray:
         """P(count >= 1) of every row of ``forecast_index(state, horizon)``, in that order."""
-        if not getattr(self, "fitted_", False):
-            raise NotFittedError("EventClassifier is not fitted; call fit(panel) first")
+        check_fitted(self)
         index = forecast_index(state, horizon)
         fc = build_cube(state, self.catalog_)
         n_r, n_t = len(fc.regions), len(PANEL_TYPES)
@@ -234,10 +225,7 @@ class EventClassifier(BaseEstimator):  # type: ignore[misc]
                 if iso is not None and len(p):
                     p = iso.predict(p)
                 out[:, :, h - 1] = np.asarray(p).reshape(n_t, n_r).T
-        probs = np.clip(np.nan_to_num(out.ravel(), nan=0.0), _P_FLOOR, 1.0 - _P_FLOOR)
-        if len(probs) != len(index):
-            raise RuntimeError("classifier rows do not match the forecast index")
-        return probs
+        return as_probabilities(out, len(index))
 
     def fit_report(self) -> dict[str, Any]:
         """What the fit decided (rows, positives, calibration per horizon)."""

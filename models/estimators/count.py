@@ -42,6 +42,7 @@ from models.features import (
     gamma_prior,
     known_regions,
     recent_level,
+    standardise,
     training_rows,
 )
 from models.panel import Panel
@@ -108,13 +109,6 @@ def nb_loglik(y: np.ndarray, mu: np.ndarray, alpha: float) -> float:
     return float(stats.nbinom.logpmf(y, n, n / (n + mu)).sum())
 
 
-def _standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    center = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale = np.where(scale > 1e-9, scale, 1.0)
-    return (x - center) / scale, center, scale
-
-
 def _nb_coef(design: np.ndarray, y: np.ndarray, offset: np.ndarray, *, l2: float, maxiter: int,
              eta_cap: float) -> tuple[np.ndarray, float]:
     """Poisson start, moment dispersion, NB fit; returns the coefficients and the moment alpha."""
@@ -170,7 +164,7 @@ def fit_count_regression(x: np.ndarray, y: np.ndarray, level: np.ndarray, *, min
                         f"{n_pos} positive rows < {min_positive}", len(y))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        z, center, scale = _standardise(x)
+        z, center, scale = standardise(x)
     design = np.column_stack([np.ones(len(z)), z])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -33,15 +33,13 @@ from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from models.episodes import load_catalog
-from models.estimators.base import NotFittedError, forecast_index
-from models.features import FeatureCube, build_cube, gamma_prior, known_regions, recent_level, training_rows
+from models.estimators.base import forecast_index
+from models.estimators.probability import as_probabilities, check_fitted, training_context
+from models.features import FeatureCube, build_cube, recent_level, standardise, training_rows
 from models.panel import Panel
 from models.taxonomy import PANEL_TYPES
 
 _ALL_K: Final = len(PANEL_TYPES) - 1
-_P_FLOOR: Final = 1e-4
-"""Probabilities are kept in [1e-4, 1 - 1e-4] so a log loss stays finite."""
 
 OWN_FEATURES: Final[tuple[str, ...]] = ("ewm3", "ewm12", "since_event", "country_roll3", "country_roll12")
 """Features of the type's own counts."""
@@ -108,15 +106,11 @@ class EventLogit(BaseEstimator):  # type: ignore[misc]
 
     def fit(self, panel: Panel) -> Self:
         """Fit one regression per attack type and horizon on ``panel`` (the training window)."""
-        if self.max_horizon < 1:
-            raise ValueError(f"max_horizon must be >= 1, got {self.max_horizon}")
         if not self.half_lives or any(hl is not None and hl <= 0 for hl in self.half_lives):
             raise ValueError(f"half_lives must be positive numbers or None, got {self.half_lives!r}")
-        self.catalog_ = self.catalog if self.catalog is not None else load_catalog()
-        fc = build_cube(panel, self.catalog_)
-        known = known_regions(panel)
-        end = len(fc.months) - 1
-        self.priors_ = [gamma_prior(fc, k, known, end) for k in range(len(PANEL_TYPES))]
+        ctx = training_context(panel, self.catalog, self.max_horizon)
+        self.catalog_, self.priors_ = ctx.catalog, ctx.priors
+        fc, known, end = ctx.cube, ctx.known, ctx.end
         self.fits_: dict[tuple[int, int], _Fit] = {}
         report: dict[str, Any] = {}
         with threadpool_limits(limits=1):
@@ -150,11 +144,9 @@ class EventLogit(BaseEstimator):  # type: ignore[misc]
         return fit, note
 
     def _fit_rows(self, x: np.ndarray, y: np.ndarray, age: np.ndarray, half_life: float | None) -> _Fit:
-        center = x.mean(axis=0)
-        scale = x.std(axis=0)
-        scale = np.where(scale > 1e-9, scale, 1.0)
+        z, center, scale = standardise(x)
         weight = None if half_life is None else 0.5 ** ((age - age.min()) / float(half_life))
-        model = LogisticRegression(C=self.C, max_iter=500).fit((x - center) / scale, y, sample_weight=weight)
+        model = LogisticRegression(C=self.C, max_iter=500).fit(z, y, sample_weight=weight)
         return _Fit(model, center, scale)
 
     def _choose_half_life(self, x: np.ndarray, y: np.ndarray, age: np.ndarray,
@@ -175,8 +167,7 @@ class EventLogit(BaseEstimator):  # type: ignore[misc]
 
     def predict_proba(self, state: Panel, horizon: int) -> np.ndarray:
         """P(count >= 1) of every row of ``forecast_index(state, horizon)``, in that order."""
-        if not getattr(self, "fitted_", False):
-            raise NotFittedError("EventLogit is not fitted; call fit(panel) first")
+        check_fitted(self)
         index = forecast_index(state, horizon)
         fc = build_cube(state, self.catalog_)
         n_r, n_t = len(fc.regions), len(PANEL_TYPES)
@@ -189,10 +180,7 @@ class EventLogit(BaseEstimator):  # type: ignore[misc]
             fallback = 1.0 - np.exp(-level)
             for h in range(1, horizon + 1):
                 out[:, k, h - 1] = self.fits_[(k, min(h, self.max_horizon))].predict(x, fallback)
-        probs = np.clip(np.nan_to_num(out.ravel(), nan=0.0), _P_FLOOR, 1.0 - _P_FLOOR)
-        if len(probs) != len(index):
-            raise RuntimeError("classifier rows do not match the forecast index")
-        return probs
+        return as_probabilities(out, len(index))
 
     def fit_report(self) -> dict[str, Any]:
         """What the fit decided (method, rows, positives and coefficients per type and horizon)."""

@@ -1,0 +1,73 @@
+"""What every P(count >= 1) model shares: its training context and the shape of its answer.
+
+:class:`models.estimators.logit.EventLogit` and :class:`models.estimators.classify.EventClassifier`
+learn differently but start a fit from the same state (catalog, feature cube, known regions, the
+per-type gamma priors of the training window) and answer ``predict_proba(state, horizon)`` with one
+probability per :func:`models.estimators.base.forecast_index` row, kept away from 0 and 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from models.episodes import load_catalog
+from models.estimators.base import NotFittedError
+from models.features import FeatureCube, build_cube, gamma_prior, known_regions
+from models.panel import Panel
+from models.taxonomy import PANEL_TYPES
+
+P_FLOOR: Final = 1e-4
+"""Probabilities are kept in [1e-4, 1 - 1e-4] so a log loss stays finite."""
+
+
+@dataclass(frozen=True)
+class TrainingContext:
+    """The training window as a P(any) model sees it.
+
+    Attributes:
+        catalog: the episode catalog used.
+        cube: the feature cube of the window.
+        known: boolean mask of regions with an event up to the window's end.
+        end: index of the window's last month.
+        priors: gamma prior ``(shape, rate)`` of each panel type's regional rates.
+    """
+
+    catalog: pd.DataFrame
+    cube: FeatureCube
+    known: np.ndarray
+    end: int
+    priors: list[tuple[float, float]]
+
+
+def training_context(panel: Panel, catalog: pd.DataFrame | None, max_horizon: int) -> TrainingContext:
+    """Check ``max_horizon``; the :class:`TrainingContext` of ``panel`` (``None``: shipped catalog)."""
+    if max_horizon < 1:
+        raise ValueError(f"max_horizon must be >= 1, got {max_horizon}")
+    cat = catalog if catalog is not None else load_catalog()
+    fc = build_cube(panel, cat)
+    known = known_regions(panel)
+    end = len(fc.months) - 1
+    priors = [gamma_prior(fc, k, known, end) for k in range(len(PANEL_TYPES))]
+    return TrainingContext(cat, fc, known, end, priors)
+
+
+def check_fitted(model: object) -> None:
+    """Raise :class:`NotFittedError` unless ``model`` has been fitted."""
+    if not getattr(model, "fitted_", False):
+        raise NotFittedError(f"{type(model).__name__} is not fitted; call fit(panel) first")
+
+
+def as_probabilities(out: np.ndarray, n_rows: int) -> np.ndarray:
+    """Flatten a ``(regions, types, horizon)`` array into forecast-index order, clipped to the floor.
+
+    Raises:
+        RuntimeError: when the array does not hold ``n_rows`` rows (the forecast index's length).
+    """
+    probs = np.clip(np.nan_to_num(out.ravel(), nan=0.0), P_FLOOR, 1.0 - P_FLOOR)
+    if len(probs) != n_rows:
+        raise RuntimeError("probability rows do not match the forecast index")
+    return probs
