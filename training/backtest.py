@@ -74,6 +74,7 @@ class BacktestResult:
         horizon: the longest horizon.
         baselines: names of the baseline models among the models.
         executor: description of what ran the origins.
+        warmup_origins: origins forecast only as the selection's track record (not scored).
     """
 
     predictions: pd.DataFrame
@@ -84,6 +85,7 @@ class BacktestResult:
     horizon: int
     baselines: list[str]
     executor: dict[str, Any] = field(default_factory=dict)
+    warmup_origins: list[str] = field(default_factory=list)
 
     @property
     def models(self) -> list[str]:
@@ -340,7 +342,6 @@ def run_backtest(panel: Panel, catalog: pd.DataFrame, models: Mapping[str, Calla
         raise ValueError(f"warmup must be >= 0, got {warmup}")
     earliest = panel.months[0] + 23
     extra = [periods[0] - i for i in range(warmup, 0, -1) if periods[0] - i >= earliest]
-    extra = [p for p in extra if p not in periods]
     base = list(baselines) if baselines is not None else [m for m in models if m in BASELINES]
     runner = executor or SerialExecutor()
     task = partial(run_origin, panel=panel, models=dict(models), horizon=horizon,
@@ -359,7 +360,7 @@ def run_backtest(panel: Panel, catalog: pd.DataFrame, models: Mapping[str, Calla
         predictions = predictions[~warm].reset_index(drop=True)
     t1 = time.perf_counter()
     scores = score_predictions(predictions, base)
-    timings: dict[str, Any] = {"origins": t_run, "warmup_origins": len(extra), "combine": t1 - t_combine,
+    timings: dict[str, Any] = {"origins": t_run, "combine": t1 - t_combine,
                                "scoring": time.perf_counter() - t1}
     for _, per_origin in results:
         for key, seconds in per_origin.items():
@@ -367,4 +368,5 @@ def run_backtest(panel: Panel, catalog: pd.DataFrame, models: Mapping[str, Calla
     timings["total"] = time.perf_counter() - t0
     return BacktestResult(predictions=predictions, scores=scores, headline=headline(scores, base),
                           timings=timings, origins=[str(p) for p in periods], horizon=horizon,
-                          baselines=base, executor=runner.describe())
+                          baselines=base, executor=runner.describe(),
+                          warmup_origins=[str(p) for p in extra])

@@ -104,9 +104,10 @@ def _json_safe(value: Any) -> Any:
 
 
 def summary(result: BacktestResult, choice: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
-    """JSON-ready summary: origins, horizon, models, baselines, headline, timings, executor, choice."""
+    """JSON-ready summary: origins, warm-up origins, horizon, models, baselines, headline, timings, choice."""
     return _json_safe({
-        "origins": result.origins, "horizon": result.horizon, "models": result.models,
+        "origins": result.origins, "warmup_origins": result.warmup_origins,
+        "horizon": result.horizon, "models": result.models,
         "baselines": result.baselines, "headline": result.headline,
         "timings": {k: round(float(v), 3) for k, v in result.timings.items()},
         "executor": result.executor,

@@ -16,6 +16,7 @@ from training.backtest import (
     run_backtest,
     run_origin,
 )
+from training.report import summary
 from training.selection import SELECTED, walk_forward
 
 BASELINES = {"zero": ZeroForecaster, "last_value": LastValuePoisson, "mean12": Mean12Poisson,
@@ -182,7 +183,9 @@ def test_unknown_regions_at_the_origin_are_not_scored(demo):
 def test_warmup_origins_feed_the_selection_but_are_not_scored(panel, demo, result):
     origins = pd.period_range("2018-03", "2018-10", freq="M")
     warm = run_backtest(panel, demo.episodes, BASELINES, origins, horizon=3, combine=walk_forward, warmup=4)
-    assert warm.timings["warmup_origins"] == 4
+    assert warm.warmup_origins == ["2017-11", "2017-12", "2018-01", "2018-02"]
+    assert result.warmup_origins == []
+    assert summary(warm)["warmup_origins"] == warm.warmup_origins
     assert sorted(warm.predictions["origin"].unique()) == [str(o) for o in origins]
     assert warm.origins == [str(o) for o in origins]
     # the models' own rows and scores are those of the run without warm-up ...
