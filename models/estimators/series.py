@@ -251,8 +251,14 @@ class StateSpaceSeries(Forecaster):
         is_all = index["attack_type"].to_numpy() == "all"
         w_fallback = np.where(is_all & own, float(self.fallback_weight), 0.0)
         w_recent = np.where(is_all, 0.0, float(self.recent_weight))
-        if not (w_fallback > 0).any() and not (w_recent > 0).any():
+        parts: list[CountPredictive] = [served]
+        weights = [1.0 - w_fallback - w_recent]
+        if (w_fallback > 0).any():
+            parts.append(dist)
+            weights.append(w_fallback)
+        if (w_recent > 0).any():
+            parts.append(Mean12Poisson().fit(state).predict_dist(state, horizon)[1])
+            weights.append(w_recent)
+        if len(parts) == 1:
             return index, served
-        _, recent = Mean12Poisson().fit(state).predict_dist(state, horizon)
-        weights = np.column_stack([1.0 - w_fallback - w_recent, w_fallback, w_recent])
-        return index, MixturePredictive([served, dist, recent], weights)
+        return index, MixturePredictive(parts, np.column_stack(weights))
