@@ -1,22 +1,24 @@
 """Service settings: one frozen pydantic-settings object, read from the environment once.
 
 Every variable carries the ``THREATCAST_`` prefix (``THREATCAST_MODEL_URI``, ...), except that the
-tracking URI falls back to MLflow's own ``MLFLOW_TRACKING_URI`` before the embedded default.
+tracking URI falls back to MLflow's own ``MLFLOW_TRACKING_URI`` before the embedded default (the
+order of :mod:`models.config`, shared with training).
 """
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from models.config import ENV_PREFIX, mlflow_tracking_uri
+
 DEFAULT_TRACKING_URI = "sqlite:///./data/mlflow/mlflow.db"
 
 
 def _default_tracking_uri() -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+    return mlflow_tracking_uri() or DEFAULT_TRACKING_URI
 
 
 class Settings(BaseSettings):
@@ -36,7 +38,7 @@ class Settings(BaseSettings):
         max_history_months: most months ``/v1/regions/{id}/history`` returns.
     """
 
-    model_config = SettingsConfigDict(env_prefix="THREATCAST_", frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
 
     model_uri: str = "models:/threatcast@champion"
     tracking_uri: str = Field(default_factory=_default_tracking_uri)

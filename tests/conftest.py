@@ -54,6 +54,7 @@ def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                     ((artifacts / "0").as_uri(),))
     con.close()
     uri = f"sqlite:///{db}"
+    monkeypatch.delenv("THREATCAST_TRACKING_URI", raising=False)  # it would come before MLflow's own
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("MLFLOW_REGISTRY_URI", uri)
     monkeypatch.setenv("THREATCAST_ARTIFACT_ROOT", str(artifacts))

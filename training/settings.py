@@ -4,8 +4,8 @@
 variable                            meaning
 =================================== ==================================================================
 ``THREATCAST_DATA_DIR``             data directory (default ``./data``)
-``THREATCAST_TRACKING_URI``         MLflow tracking URI (default: SQLite file under the data dir)
-``MLFLOW_TRACKING_URI``             overrides ``THREATCAST_TRACKING_URI`` (a shared tracking server)
+``THREATCAST_TRACKING_URI``         MLflow tracking URI (default: ``MLFLOW_TRACKING_URI``, else a
+                                    SQLite file under the data dir; the order of :mod:`models.config`)
 ``THREATCAST_ARTIFACT_ROOT``        local artifact folder of new experiments (default
                                     ``<data_dir>/mlflow/artifacts``; unused with an HTTP server)
 ``THREATCAST_EXPERIMENT_NAME``      MLflow experiment (default ``threatcast``)
@@ -16,11 +16,12 @@ variable                            meaning
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.config import ENV_PREFIX, mlflow_tracking_uri
 
 LOCAL_SCHEMES = ("sqlite", "file", "")
 """Tracking-URI schemes that keep artifacts in a local folder."""
@@ -29,10 +30,10 @@ LOCAL_SCHEMES = ("sqlite", "file", "")
 class TrainingSettings(BaseSettings):
     """Where training reads and writes, and under which MLflow names."""
 
-    model_config = SettingsConfigDict(env_prefix="THREATCAST_", frozen=True, extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
 
     data_dir: Path = Path("data")
-    tracking_uri: str | None = None
+    tracking_uri: str | None = Field(default_factory=mlflow_tracking_uri)
     artifact_root: Path | None = None
     experiment_name: str = Field(default="threatcast", min_length=1)
     registered_model_name: str = Field(default="threatcast", min_length=1)
@@ -58,12 +59,12 @@ class TrainingSettings(BaseSettings):
         return self.data_dir.resolve() / "mlflow"
 
     def resolved_tracking_uri(self) -> str:
-        """``MLFLOW_TRACKING_URI`` if set, else ``tracking_uri``, else the embedded SQLite store."""
-        env = os.environ.get("MLFLOW_TRACKING_URI", "").strip()
-        if env:
-            return env
-        if self.tracking_uri:
-            return self.tracking_uri
+        """The tracking URI: ``tracking_uri`` if set, else the embedded SQLite store under the data dir.
+
+        ``tracking_uri`` is the argument, else ``THREATCAST_TRACKING_URI``, else ``MLFLOW_TRACKING_URI``.
+        """
+        if self.tracking_uri and self.tracking_uri.strip():
+            return self.tracking_uri.strip()
         return f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
 
     def is_local(self) -> bool:

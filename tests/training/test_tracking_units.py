@@ -44,6 +44,8 @@ def test_settings_resolve_the_tracking_uri(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("THREATCAST_TRACKING_URI", "http://tracking:5000")
     assert TrainingSettings().resolved_tracking_uri() == "http://tracking:5000"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "https://shared:443")
+    assert TrainingSettings().resolved_tracking_uri() == "http://tracking:5000"  # the own variable first
+    monkeypatch.delenv("THREATCAST_TRACKING_URI")
     shared = TrainingSettings()
     assert shared.resolved_tracking_uri() == "https://shared:443"
     assert not shared.is_local() and shared.resolved_artifact_root() is None

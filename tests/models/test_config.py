@@ -1,0 +1,35 @@
+"""One order for the tracking URI in both processes: argument, THREATCAST_, MLFLOW_, embedded default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.settings import DEFAULT_TRACKING_URI, Settings
+from training.settings import TrainingSettings
+
+
+@pytest.mark.parametrize(("own", "mlflow", "expected"), [
+    ("sqlite:///own.db", "http://shared:5000", "sqlite:///own.db"),
+    (None, "http://shared:5000", "http://shared:5000"),
+    (None, "  http://shared:5000 ", "http://shared:5000"),
+    ("sqlite:///own.db", None, "sqlite:///own.db"),
+    (None, "   ", None),
+    (None, None, None),
+])
+def test_training_and_the_service_resolve_the_tracking_uri_alike(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, own: str | None, mlflow: str | None,
+        expected: str | None) -> None:
+    for name, value in (("THREATCAST_TRACKING_URI", own), ("MLFLOW_TRACKING_URI", mlflow)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    training = TrainingSettings(data_dir=tmp_path)
+    service = Settings()
+    assert training.resolved_tracking_uri() == (expected or f"sqlite:///{tmp_path.resolve()}/mlflow/mlflow.db")
+    assert service.tracking_uri == (expected or DEFAULT_TRACKING_URI)
+    # an explicit value beats both variables
+    assert TrainingSettings(tracking_uri="sqlite:///arg.db").resolved_tracking_uri() == "sqlite:///arg.db"
+    assert Settings(tracking_uri="sqlite:///arg.db").tracking_uri == "sqlite:///arg.db"
