@@ -3,6 +3,7 @@
 #   docker run -p 8000:8000 -e THREATCAST_TRACKING_URI=http://mlflow:5000 threatcast
 # The model (THREATCAST_MODEL_URI, default models:/threatcast@champion) is loaded from the MLflow
 # store at THREATCAST_TRACKING_URI (or MLFLOW_TRACKING_URI) when the container starts.
+# The image holds the `models` and `service` packages only: no training code, no command line.
 
 FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -11,7 +12,6 @@ WORKDIR /src
 RUN python -m venv /opt/threatcast
 COPY pyproject.toml constraints.txt README.md ./
 COPY models ./models
-COPY training ./training
 COPY service ./service
 RUN /opt/threatcast/bin/pip install --no-cache-dir -c constraints.txt .
 
@@ -31,4 +31,4 @@ WORKDIR /home/threatcast
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4)"]
-CMD ["threatcast", "serve", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["python", "-m", "service", "--host", "0.0.0.0", "--port", "8000"]

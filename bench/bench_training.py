@@ -3,7 +3,7 @@
 Usage: ``python bench/bench_training.py [--regions 30] [--origins 8] [--horizon 6] [--seed 7]
 [--workers 2] [--skip-executors] [--skip-training]``
 
-1. MLflow overhead: one full :func:`training.pipeline.train` on the SYNTHETIC demo data into a fresh
+1. MLflow overhead: one full :func:`cli.jobs.train.train` on the SYNTHETIC demo data into a fresh
    temporary SQLite store and artifact folder, with every tracking and registry call timed by the
    tracker's :class:`~training.tracking.CallTimer`. Printed: the whole training, the seconds in
    tracking and in registry calls, and their share of the whole. Creating the SQLite store (the
@@ -29,11 +29,12 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from cli.jobs.train import TrainOptions, train  # noqa: E402
 from models.demo import generate_demo  # noqa: E402
 from models.panel import build_panel  # noqa: E402
 from training.backtest import run_backtest  # noqa: E402
+from training.dataset import default_origins  # noqa: E402
 from training.executors import make_executor  # noqa: E402
-from training.pipeline import TrainOptions, default_origins, train  # noqa: E402
 from training.selection import classifier_factory, model_factories, walk_forward  # noqa: E402
 from training.settings import TrainingSettings  # noqa: E402
 from training.tracking import CallTimer  # noqa: E402

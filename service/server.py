@@ -1,4 +1,4 @@
-"""Run the service under uvicorn (what ``threatcast serve`` and the demo's last step call)."""
+"""Run the service under uvicorn (what ``python -m service``, ``threatcast serve`` and the demo call)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import uvicorn
+from pydantic import ValidationError
 
 from service.app import create_app
 from service.settings import Settings
@@ -23,6 +24,11 @@ def settings_with(model_uri: str | None = None, tracking_uri: str | None = None)
     if tracking_uri:
         overrides["tracking_uri"] = tracking_uri
     return Settings(**overrides)
+
+
+def settings_problems(exc: ValidationError) -> str:
+    """One line naming each invalid setting and what is wrong with it."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
 
 
 def run(host: str = "127.0.0.1", port: int = 8000, model_uri: str | None = None,

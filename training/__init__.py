@@ -1,1 +1,1 @@
-"""threatcast edges: source readers, ingestion, backtests, training pipelines, MLflow tracking, CLI."""
+"""threatcast training: source readers, ingestion, the events -> panel loader, backtests, MLflow tracking."""

@@ -33,6 +33,9 @@ from training.executors import Executor, SerialExecutor
 POST_WINDOW_MONTHS = 24
 """A region is in its post-occupation window for 24 months after an episode ended."""
 
+MIN_HISTORY = 24
+"""Months of data an origin needs before it (the origin month included)."""
+
 CLASSIFIER = "classifier"
 """Model name of the classifier's probability-only rows in the predictions."""
 
@@ -108,7 +111,7 @@ def parse_month(text: str) -> pd.Period:
         raise ValueError(f"{text!r} is not a YYYY-MM month") from exc
 
 
-def parse_origins(text: str, panel: Panel, min_history: int = 24) -> list[pd.Period]:
+def parse_origins(text: str, panel: Panel, min_history: int = MIN_HISTORY) -> list[pd.Period]:
     """Parse ``"2016-01:2018-06"`` (inclusive range) or ``"2016-01,2017-01"`` into origin months.
 
     Raises:
@@ -132,7 +135,7 @@ def parse_origins(text: str, panel: Panel, min_history: int = 24) -> list[pd.Per
     return origins
 
 
-def check_origins(origins: Sequence[pd.Period], panel: Panel, min_history: int = 24) -> None:
+def check_origins(origins: Sequence[pd.Period], panel: Panel, min_history: int = MIN_HISTORY) -> None:
     """Raise ``ValueError`` unless every origin leaves something to score and has enough history."""
     earliest = panel.months[0] + (min_history - 1)
     for origin in origins:

@@ -2,7 +2,8 @@
 
 No container engine is available to the tests, so the slow test replays the image build's steps in
 a fresh virtual environment: copy exactly what the Dockerfile copies, install the package with the
-pinned constraints, and run the image's command and health check.
+pinned constraints, check that only ``models`` and ``service`` were installed, and run the image's
+command and health check.
 """
 
 from __future__ import annotations
@@ -63,13 +64,15 @@ def test_shape_of_the_image() -> None:
     health = [args for word, args in steps if word == "HEALTHCHECK"]
     assert len(health) == 1 and "/health" in health[0] and "curl" not in health[0]
     cmd = json.loads(next(args for word, args in steps if word == "CMD"))
-    assert cmd[:4] == ["threatcast", "serve", "--host", "0.0.0.0"]
+    assert cmd[:5] == ["python", "-m", "service", "--host", "0.0.0.0"]
     env = " ".join(args for word, args in steps if word == "ENV")
     assert "THREATCAST_MODEL_URI=" in env and "THREATCAST_TRACKING_URI=" in env
     for word, args in steps:
         if word == "COPY" and not args.startswith("--from"):
             for source in args.split()[:-1]:
                 assert (ROOT / source).exists(), f"COPY source {source} is missing"
+    packages = {src for src in copied_sources() if (ROOT / src / "__init__.py").exists()}
+    assert packages == {"models", "service"}  # the image ships no training code and no command line
 
 
 def copied_sources() -> list[str]:
@@ -103,15 +106,21 @@ def test_image_commands_work_in_a_fresh_virtualenv(tmp_path: Path) -> None:
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}",
            "THREATCAST_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
     env.pop("PYTHONPATH", None)
-    for args in (["--help"], ["serve", "--help"]):
-        result = subprocess.run([str(bin_dir / "threatcast"), *args], cwd=tmp_path, env=env,
-                                capture_output=True, text=True, timeout=120)
-        assert result.returncode == 0, result.stderr
+    python = str(bin_dir / "python")
+    found = subprocess.run([python, "-c", "import importlib.util as u; print([m for m in "
+                            "('models', 'service', 'training', 'cli') if u.find_spec(m)])"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert found.returncode == 0 and found.stdout.strip() == "['models', 'service']", found.stderr
+    result = subprocess.run([python, "-m", "service", "--help"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
     assert "--host" in result.stdout and "--model" in result.stdout
 
     # the image's command, then its health check, against the fresh install (no model yet)
     port = free_port()
-    command = [str(bin_dir / "threatcast"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = json.loads(next(args for word, args in instructions() if word == "CMD"))
+    command = [python if cmd[0] == "python" else cmd[0], *cmd[1:cmd.index("--host")],
+               "--host", "127.0.0.1", "--port", str(port)]
     server = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE)
     try:

@@ -19,8 +19,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 from trainkit import synthetic_events
 
+from cli.jobs.train import TrainOptions, train
 from models.forecast import check_forecast_frame
-from training.pipeline import TrainOptions, train
 
 MLFLOW = Path(sys.executable).with_name("mlflow")
 

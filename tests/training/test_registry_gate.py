@@ -7,7 +7,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 from trainkit import synthetic_events
 
-from training.pipeline import TrainOptions, train
+from cli.jobs.train import TrainOptions, train
 from training.registry import SCORES_TAG, OriginScores, Registry, decide
 from training.settings import TrainingSettings
 from training.tracking import Tracker, TrackingError

@@ -10,11 +10,11 @@ import pytest
 from mlflow.tracking import MlflowClient
 from trainkit import synthetic_events
 
+from cli.jobs.train import TrainOptions, train
 from models.episodes import CATALOG_VERSION, load_catalog
 from models.forecast import check_forecast_frame
 from models.taxonomy import ALL, TAXONOMY_VERSION
 from training.fingerprint import events_fingerprint
-from training.pipeline import TrainOptions, default_origins, train
 from training.registry import COMPLETE_TAG, SCORES_TAG, OriginScores
 from training.selection import classifier_factory
 
@@ -108,14 +108,3 @@ def result_panel_counts(events: pd.DataFrame) -> dict[str, float]:
     months = events["date"].dt.to_period("M").astype(str)
     per = events.groupby([events["region_id"], months]).size().unstack(fill_value=0)
     return {m: float(per[m].mean()) for m in per.columns}
-
-
-def test_default_origins_end_a_horizon_before_the_cutoff() -> None:
-    from models.panel import build_panel
-
-    panel = build_panel(synthetic_events())
-    assert default_origins(panel, 3, 4) == "2021-06:2021-09"
-    assert default_origins(panel, 6, 100) == "2020-12:2021-06"  # clipped at 24 months of history
-    short = build_panel(synthetic_events(months=26))
-    with pytest.raises(ValueError, match="too short"):
-        default_origins(short, 6, 24)

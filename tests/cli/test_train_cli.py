@@ -8,7 +8,7 @@ import pytest
 from trainkit import synthetic_events
 from typer.testing import CliRunner
 
-from training.cli import app
+from cli import app
 
 runner = CliRunner()
 COMMON = ["--horizon", "3", "--origins", "2021-06:2021-09", "--executor", "serial", "--no-classifier"]

@@ -10,10 +10,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from models.episodes import load_catalog
-from training import demo_job
-from training.cli import app
-from training.demo_job import (
+from cli import app
+from cli.jobs import demo as demo_job
+from cli.jobs.demo import (
     DEFAULT_STEPS,
     SUMMARY_FILE,
     DemoContext,
@@ -24,6 +23,7 @@ from training.demo_job import (
     run_demo,
     summary_step,
 )
+from models.episodes import load_catalog
 from training.ingest import load_events
 
 runner = CliRunner()

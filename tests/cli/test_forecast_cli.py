@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from cli import app
 from models.demo import generate_demo
 from models.estimators.baselines import Mean12Poisson
 from models.forecast import check_forecast_frame, forecast_columns
 from models.panel import build_panel
 from models.taxonomy import PANEL_TYPES
-from training.cli import app
 
 runner = CliRunner()
 

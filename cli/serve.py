@@ -33,8 +33,9 @@ def serve(
     try:
         serve_forever(host=host, port=port, model_uri=model, tracking_uri=tracking_uri)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        typer.echo(f"error: invalid service settings: {problems}", err=True)
+        from service.server import settings_problems
+
+        typer.echo(f"error: invalid service settings: {settings_problems(exc)}", err=True)
         raise typer.Exit(code=2) from exc
     except OSError as exc:
         typer.echo(f"error: cannot serve on {host}:{port}: {exc.strerror or exc}", err=True)

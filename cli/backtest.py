@@ -7,16 +7,15 @@ from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.errors import CommandError
 from models.episodes import load_catalog
-from models.panel import Panel, build_panel
-from training.backtest import CLASSIFIER, BacktestResult, parse_month, parse_origins, run_backtest
+from training import dataset
+from training.backtest import CLASSIFIER, BacktestResult, run_backtest
 from training.executors import EXECUTOR_KINDS, make_executor
-from training.ingest import ingest
 from training.report import summary, write_report
 from training.selection import (
     WARMUP,
@@ -26,68 +25,13 @@ from training.selection import (
     select,
     walk_forward,
 )
-from training.sources import FORMAT_CHOICES, SourceFormatError
+from training.sources import FORMAT_CHOICES
 
 TERMINAL_COLUMNS = ("crps", "crps_skill", "brier", "brier_skill", "auroc", "coverage80", "pit_coverage80")
 TERMINAL_NAMES = {"crps_skill": "skill", "brier_skill": "skill", "coverage80": "cov80",
                   "pit_coverage80": "pit80"}
-
-
-class CommandError(Exception):
-    """A user error: printed as one line, exit code 2."""
-
-
-def split_paths(values: list[Path]) -> list[Path]:
-    """Expand comma-separated entries and check every file exists.
-
-    Raises:
-        CommandError: when no file is given or one does not exist.
-    """
-    paths = [Path(p.strip()) for v in values for p in str(v).split(",") if p.strip()]
-    if not paths:
-        raise CommandError("no event files given (--events FILE)")
-    missing = [str(p) for p in paths if not p.is_file()]
-    if missing:
-        raise CommandError(f"event file(s) not found: {', '.join(missing)}")
-    return paths
-
-
-def load_panel(events: list[Path], fmt: str, cutoff: str | None = None) -> Panel:
-    """Ingest event files and build the panel (up to ``cutoff`` when given).
-
-    Raises:
-        CommandError: on an unknown format, unreadable files, no usable events or a cutoff outside
-            the data.
-    """
-    if fmt not in FORMAT_CHOICES:
-        raise CommandError(f"unknown format {fmt!r}; choose one of {', '.join(FORMAT_CHOICES)}")
-    try:
-        result = ingest(split_paths(events), fmt=fmt)
-    except SourceFormatError as exc:
-        raise CommandError(str(exc)) from None
-    frame = result.events
-    if frame.empty:
-        raise CommandError("the event files hold no usable events")
-    months = pd.to_datetime(frame["date"]).dt.to_period("M")
-    if cutoff is not None:
-        try:
-            end = parse_month(cutoff)
-        except ValueError:
-            raise CommandError(f"bad cutoff {cutoff!r}: use YYYY-MM") from None
-        if end < months.min() or end > months.max():
-            raise CommandError(f"cutoff {end} is outside the data ({months.min()} .. {months.max()})")
-        return build_panel(frame, end)
-    return build_panel(frame)
-
-
-def default_origins(panel: Panel, horizon: int, count: int = 30) -> str:
-    """The ``count`` origins ending ``horizon`` months before the cutoff.
-
-    For data ending 2018-12 and horizon 6 that is ``2016-01:2018-06``.
-    """
-    last = panel.cutoff - max(horizon, 1)
-    first = max(last - (count - 1), panel.months[0] + 23)
-    return f"{first}:{last}"
+DEFAULT_ORIGINS = 30
+"""Origins backtested when ``--origins`` is not given (the 30 months ending a horizon before the end)."""
 
 
 def _print_headline(result: BacktestResult, out: Path) -> None:
@@ -128,8 +72,8 @@ def backtest_command(
     err = Console(stderr=True)
     try:
         cat = load_catalog(catalog)
-        panel = load_panel(events, fmt)
-        chosen_origins = parse_origins(origins or default_origins(panel, horizon), panel)
+        panel = dataset.load(dataset.split_paths(events), fmt).panel
+        chosen_origins = dataset.origins(panel, origins, horizon, DEFAULT_ORIGINS)
         factories = model_factories(cat)
         chosen = resolve_models(models, factories)
         wants_clf = models is None or CLASSIFIER in [m.strip() for m in models.split(",")]

@@ -8,7 +8,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 from trainkit import synthetic_events
 
-from training.pipeline import TrainingError, TrainOptions, train
+from cli.jobs.train import TrainingError, TrainOptions, train
 from training.registry import Registry
 from training.settings import TrainingSettings
 

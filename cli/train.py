@@ -11,14 +11,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.jobs.train import TrainingError, TrainOptions, TrainResult, train
+from training import dataset
 from training.executors import EXECUTOR_KINDS
-from training.pipeline import TrainingError, TrainOptions, TrainResult, train
 from training.settings import TrainingSettings
 from training.sources import FORMAT_CHOICES
-
-
-def _paths(values: list[Path]) -> list[Path]:
-    return [Path(p.strip()) for v in values for p in str(v).split(",") if p.strip()]
 
 
 def _print(result: TrainResult) -> None:
@@ -67,9 +64,7 @@ def train_command(
                                scheduler=scheduler, workers=workers, models=models,
                                classifier=not no_classifier, force=force, seed=seed, fmt=fmt,
                                catalog_path=catalog, progress=not as_json and sys.stderr.isatty())
-        if fmt not in FORMAT_CHOICES:
-            raise TrainingError(f"unknown format {fmt!r}; choose one of {', '.join(FORMAT_CHOICES)}")
-        result = train(_paths(events), options, settings)
+        result = train(dataset.split_paths(events), options, settings)
     except (TrainingError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

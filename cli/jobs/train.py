@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import importlib
 import math
-import re
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,15 +31,14 @@ from models.bundle import ForecastBundle
 from models.bundle import headline as forecast_headline
 from models.episodes import CATALOG_VERSION, load_catalog
 from models.estimators.base import Forecaster
-from models.panel import Panel, build_panel
+from models.panel import Panel
 from models.pyfunc import BUNDLE_ARTIFACT, BundleModel, save_bundle
-from models.schema import conform_events, validate_events
 from models.taxonomy import TAXONOMY_VERSION
-from training import run_record
-from training.backtest import CLASSIFIER, BacktestResult, parse_origins, run_backtest
+from training import dataset, run_record
+from training.backtest import CLASSIFIER, BacktestResult, run_backtest
+from training.dataset import EventsInput
 from training.executors import make_executor
 from training.fingerprint import events_fingerprint
-from training.ingest import IngestResult, ingest
 from training.registry import CHAMPION, COMPLETE_TAG, SCORES_TAG, Decision, OriginScores, Registry, decide
 from training.report import write_report
 from training.selection import (
@@ -131,9 +129,6 @@ class _Data:
     fingerprint: str
 
 
-EventsInput = pd.DataFrame | IngestResult | str | Path | Sequence[str | Path]
-
-
 def train(events: EventsInput, options: TrainOptions | None = None, settings: TrainingSettings | None = None,
           *, catalog: pd.DataFrame | None = None, timer: CallTimer | None = None) -> TrainResult:
     """Run the whole training and return what it produced.
@@ -177,6 +172,7 @@ def _run(events: EventsInput, opts: TrainOptions, conf: TrainingSettings, catalo
     with progress.step("check", "checking tracking and options", timings):
         if opts.horizon < 1:
             raise ValueError(f"horizon must be >= 1, got {opts.horizon}")
+        dataset.check_format(opts.fmt)
         preflight(conf)
         tracker = Tracker(conf, timer)
         experiment_id = tracker.experiment_id()
@@ -240,57 +236,11 @@ def _seeded(factory: Any, seed: int) -> Any:
 
 
 def _load(events: EventsInput, opts: TrainOptions, cat: pd.DataFrame) -> _Data:
-    if isinstance(events, IngestResult):
-        ingested = events
-    elif isinstance(events, pd.DataFrame):
-        frame = validate_events(conform_events(events))
-        ingested = IngestResult(frame, pd.DataFrame(), {"rows_read": len(frame), "accepted": len(frame),
-                                                        "rejected": 0, "rejected_by_reason": {},
-                                                        "by_source": {"in-memory": {"accepted": len(frame)}}})
-    else:
-        paths = [events] if isinstance(events, str | Path) else list(events)
-        if not paths:
-            raise ValueError("no event files given")
-        missing = [str(p) for p in paths if not Path(p).is_file()]
-        if missing:
-            raise ValueError(f"event file(s) not found: {', '.join(missing)}")
-        ingested = ingest(paths, fmt=opts.fmt)
-    if ingested.events.empty:
-        raise ValueError("the events hold no usable rows")
-    months = pd.to_datetime(ingested.events["date"]).dt.to_period("M")
-    cutoff = _cutoff(opts.cutoff, months)
-    panel = build_panel(ingested.events, cutoff)
-    origins = parse_origins(opts.origins or default_origins(panel, opts.horizon, opts.n_origins), panel)
-    return _Data(ingested.events, ingested.rejects, ingested.summary, panel, cat, origins,
-                 events_fingerprint(ingested.events[months <= panel.cutoff]))
-
-
-def _cutoff(text: str | None, months: pd.Series) -> pd.Period:
-    if text is None:
-        return months.max()
-    if not re.fullmatch(r"\d{4}-\d{2}", text.strip()):
-        raise ValueError(f"bad cutoff {text!r}: use YYYY-MM")
-    try:
-        end = pd.Period(text, freq="M")
-    except (ValueError, TypeError):
-        raise ValueError(f"bad cutoff {text!r}: use YYYY-MM") from None
-    if end < months.min() or end > months.max():
-        raise ValueError(f"cutoff {end} is outside the data ({months.min()} .. {months.max()})")
-    return end
-
-
-def default_origins(panel: Panel, horizon: int, count: int = 24) -> str:
-    """The ``count`` origins ending ``horizon`` months before the cutoff (each scored at every horizon).
-
-    Raises:
-        ValueError: when the data are too short for a single origin with 24 months of history.
-    """
-    last = panel.cutoff - max(horizon, 1)
-    first = max(last - (count - 1), panel.months[0] + 23)
-    if first > last:
-        raise ValueError(f"the data ({panel.months[0]} .. {panel.cutoff}) are too short for a backtest "
-                         f"with 24 months of history and horizon {horizon}")
-    return f"{first}:{last}"
+    data = dataset.load(events, opts.fmt, opts.cutoff)
+    origins = dataset.origins(data.panel, opts.origins, opts.horizon, opts.n_origins)
+    ingested = data.ingested
+    return _Data(ingested.events, ingested.rejects, ingested.summary, data.panel, cat, origins,
+                 events_fingerprint(data.used_events()))
 
 
 def _run_params(data: _Data, opts: TrainOptions, factories: Mapping[str, Callable[[], Forecaster]],

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from cli import app
 from models.demo import generate_demo
-from training.cli import app
 
 runner = CliRunner()
 PNG = b"\x89PNG\r\n\x1a\n"

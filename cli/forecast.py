@@ -10,10 +10,11 @@ import typer
 from rich.console import Console
 from threadpoolctl import threadpool_limits
 
+from cli.errors import CommandError
 from models.episodes import load_catalog
 from models.estimators.base import Forecaster
 from models.forecast import DEFAULT_QUANTILES, check_forecast_frame, forecast_columns, parse_quantiles
-from training.cli.backtest import CommandError, load_panel
+from training import dataset
 from training.selection import build_combined, classifier_factory, model_factories
 
 OUTPUT_SUFFIXES = (".csv", ".parquet")
@@ -63,7 +64,7 @@ def forecast_command(
         if out.suffix.lower() not in OUTPUT_SUFFIXES:
             raise CommandError(f"unsupported output {out.name!r}: use a .csv or .parquet file")
         levels = parse_quantiles(quantiles)
-        panel = load_panel(events, fmt, cutoff)
+        panel = dataset.load(dataset.split_paths(events), fmt, cutoff).panel
         forecaster = _forecaster(model, choice, catalog)
         with threadpool_limits(limits=1):  # small matrices: BLAS threads only oversubscribe the cores
             frame = forecaster.fit(panel).predict(panel, horizon, levels)

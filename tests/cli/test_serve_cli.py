@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from training.cli import app
+from cli import app
 
 runner = CliRunner()
 

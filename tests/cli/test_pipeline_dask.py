@@ -6,7 +6,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 from trainkit import synthetic_events
 
-from training.pipeline import TrainOptions, train
+from cli.jobs.train import TrainOptions, train
 from training.registry import SCORES_TAG
 
 
@@ -36,7 +36,7 @@ def test_training_on_a_dask_cluster_equals_the_serial_one(mlflow_store, dask_sch
 
 @pytest.mark.slow
 def test_unreachable_scheduler_is_a_clear_error_before_any_run(mlflow_store) -> None:
-    from training.pipeline import TrainingError
+    from cli.jobs.train import TrainingError
 
     options = TrainOptions(executor="dask", scheduler="tcp://127.0.0.1:9", horizon=3, n_origins=2,
                            models="zero", classifier=False, progress=False)

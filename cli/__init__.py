@@ -1,10 +1,10 @@
-"""The ``threatcast`` command line (Typer): one module per command group."""
+"""The ``threatcast`` command line (Typer), one module per command group: the composition layer."""
 
 from __future__ import annotations
 
 import typer
 
-from training.cli import backtest, demo, episodes, forecast, ingest, registry, serve, train
+from cli import backtest, demo, episodes, forecast, ingest, registry, serve, train
 
 app = typer.Typer(
     name="threatcast",

@@ -5,14 +5,15 @@ Each step is a function of a shared :class:`DemoContext`; :data:`DEFAULT_STEPS` 
 1. ``generate``: SYNTHETIC canonical events and the demo episode catalog, written to
    ``<data_dir>/synthetic/events.parquet`` and ``<data_dir>/synthetic/episodes.csv`` (with a
    ``README.txt`` saying they are SYNTHETIC);
-2. ``ingest``: that Parquet file read back through the canonical reader (:func:`training.ingest.ingest`),
-   stored as the data directory's ``events.parquet`` / ``rejected.csv`` / ``ingest_summary.json``;
-3. ``panel``: the region-month panel (:func:`models.panel.build_panel`);
+2. ``ingest``: that Parquet file read back through the canonical reader
+   (:func:`training.dataset.read_events`), stored as the data directory's ``events.parquet`` /
+   ``rejected.csv`` / ``ingest_summary.json``;
+3. ``panel``: the region-month panel (:func:`training.dataset.load`);
 4. ``summary``: figures of the run, including the post-occupation tactic shift measured on the
    generated data, written to ``<data_dir>/demo_summary.json``;
 5. ``train``: backtest every model family, fit the served model and register it as the champion
    in the MLflow store under ``<data_dir>/mlflow`` (or ``MLFLOW_TRACKING_URI``), via
-   :func:`training.pipeline.train` (options from ``extras["train_options"]`` when set).
+   :func:`cli.jobs.train.train` (options from ``extras["train_options"]`` when set).
 
 Later steps (training, serving) are appended to :data:`DEFAULT_STEPS` the same way.
 """
@@ -30,8 +31,9 @@ import pandas as pd
 
 from models.demo import SHIFT_TYPES, DemoData, generate_demo, post_occupation_shift
 from models.episodes import load_catalog, write_catalog
-from models.panel import Panel, build_panel
-from training.ingest import IngestResult, ingest, write_ingest
+from models.panel import Panel
+from training import dataset
+from training.ingest import IngestResult, write_ingest
 
 SYNTHETIC_DIR: Final = "synthetic"
 SUMMARY_FILE: Final = "demo_summary.json"
@@ -103,7 +105,7 @@ def ingest_step(ctx: DemoContext) -> None:
     """Read the SYNTHETIC Parquet file through the canonical reader and store the ingest outputs."""
     if ctx.events_file is None or ctx.catalog_file is None:
         raise DemoStepError("ingest needs the generate step first")
-    ctx.ingested = ingest([ctx.events_file], fmt="canonical")
+    ctx.ingested = dataset.read_events([ctx.events_file], fmt="canonical")
     write_ingest(ctx.ingested, ctx.data_dir)
     ctx.catalog = load_catalog(ctx.catalog_file)
     s = ctx.ingested.summary
@@ -114,7 +116,7 @@ def panel_step(ctx: DemoContext) -> None:
     """Build the region-month panel from the ingested events."""
     if ctx.ingested is None:
         raise DemoStepError("panel needs the ingest step first")
-    ctx.panel = build_panel(ctx.ingested.events)
+    ctx.panel = dataset.load(ctx.ingested).panel
     ctx.log(f"panel: {len(ctx.panel.regions)} regions x {len(ctx.panel.months)} months "
             f"({len(ctx.panel.counts):,} rows)")
 
@@ -129,7 +131,7 @@ def summary_step(ctx: DemoContext) -> None:
 
 def train_step(ctx: DemoContext) -> None:
     """Train and register the served model on the SYNTHETIC data (the last 12 origins, horizon 6)."""
-    from training.pipeline import TrainOptions, train
+    from cli.jobs.train import TrainOptions, train
     from training.settings import TrainingSettings
 
     if ctx.ingested is None or ctx.catalog is None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from cli import app
 from models.episodes import load_catalog
-from training.cli import app
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 ACLED_FILE = DATA / "acled_hdx_2020_selected_to2018.csv.gz"
