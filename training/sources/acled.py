@@ -1,11 +1,13 @@
 """ACLED exports (HDX country files and the current acleddata.com export) to canonical events.
 
-``sub_event_type`` gives the attack type (:data:`models.taxonomy.ACLED_SUB_EVENT`); known
-non-threat sub-event types are rejected as ``not_threat_event``. The perpetrator filter keeps events
-whose ``inter1`` is 2, 3 or 4 (rebels, political and identity militias), and armed clashes where
-either side is 2 or 3. ``inter1``/``inter2`` may be numeric codes or the text labels of newer
-exports. When a clash is kept only because of ``actor2``, the actors are swapped so that
-``perpetrator`` names the non-state group. ``time_precision`` 1/2/3 is day/week/month.
+``sub_event_type`` gives the attack type (:data:`models.taxonomy.ACLED_SUB_EVENT`); known non-threat
+sub-event types are rejected as ``not_threat_event``. The perpetrator filter keeps events whose
+``inter1`` is 2, 3 or 4 (rebels, political and identity militias), and armed clashes where either
+side is 2 or 3. ``inter1``/``inter2`` may be numeric codes or the text labels of newer exports. When
+a clash is kept only because of ``actor2``, the actors are swapped so that ``perpetrator`` names the
+non-state group. ``time_precision`` 1/2/3 is day/week/month. The method is coded (``method_source``
+``coded``, confidence 1.0); ``target_class`` comes from the target side's actor, actor type and
+associated actor, else from ``notes`` (:func:`models.targets.acled_target_classes`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from models.targets import acled_target_classes
 from models.taxonomy import ACLED_CLASH_INTER, ACLED_NON_THREAT, ACLED_SUB_EVENT, ACLED_THREAT_INTER
 from training.sources import fields
 from training.sources.triage import Triage, quoted
@@ -88,6 +91,9 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
     swap = clash & ~first_armed & second_armed
     perpetrator = actor1.where(~swap, actor2)
     target = actor2.where(~swap, actor1)
+    assoc = fields.text(col("assoc_actor_2"), n).where(~swap, fields.text(col("assoc_actor_1"), n))
+    target_inter = inter2.where(~swap, inter1)
+    targets = acled_target_classes(target, target_inter, assoc, fields.text(col("notes"), n), iso3)
     return pd.DataFrame({
         "event_id": ("acled:" + ids),
         "source": "acled",
@@ -103,6 +109,9 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
         "target": target,
         "fatalities": deaths,
         "suicide": (key == "suicide bomb").to_numpy(),
+        "method_source": fields.labels("coded", n),
+        "method_confidence": 1.0,
+        "target_class": fields.labels(targets, n),
     })
 
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
+from models.targets import ucdp_target_classes
 from models.taxonomy import UCDP_VIOLENCE_TYPE
 from training.sources import fields
 from training.sources.triage import Triage, quoted
@@ -59,6 +61,7 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
     lat, lon = fields.coordinates(triage, col("latitude"), col("longitude"), n)
     deaths = fields.fatalities(triage, col("best"), n, "best")
     precision = fields.text(col("date_prec"), n).map(PRECISION).fillna("day").astype("str")
+    targets = ucdp_target_classes(violence, side_a, fields.text(col("source_headline"), n), iso3)
     return pd.DataFrame({
         "event_id": ("ucdp:" + ids),
         "source": "ucdp",
@@ -74,4 +77,7 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
         "target": fields.text(col("side_b"), n),
         "fatalities": deaths,
         "suicide": False,
+        "method_source": fields.labels("default", n),
+        "method_confidence": np.nan,
+        "target_class": fields.labels(targets, n),
     })
