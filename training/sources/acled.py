@@ -12,14 +12,18 @@ associated actor, else from ``notes`` (:func:`models.targets.acled_target_classe
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Final
 
 import numpy as np
 import pandas as pd
 
+from models.methods import ACLED_METHOD_LABELS
 from models.targets import acled_target_classes
 from models.taxonomy import ACLED_CLASH_INTER, ACLED_NON_THREAT, ACLED_SUB_EVENT, ACLED_THREAT_INTER
 from training.sources import fields
+from training.sources.errors import SourceFormatError
+from training.sources.files import iter_tables
 from training.sources.triage import Triage, quoted
 
 PRECISION: Final[dict[str, str]] = {"1": "day", "2": "week", "3": "month"}
@@ -120,3 +124,26 @@ def _iso_numeric(values: pd.Series | None, n: int) -> pd.Series | None:
     if values is None:
         return None
     return fields.text(values, n).str.zfill(3).where(fields.text(values, n) != "", "")
+
+
+def method_examples(path: str | Path) -> pd.DataFrame:
+    """Training texts of the method classifier from one ACLED file: ``text`` (``notes``) and ``label``.
+
+    The label is :func:`models.methods.acled_method_label` of ``sub_event_type``; rows without notes
+    or without a method label (protests, riots, agreements, ...) are left out. Every row counts,
+    whatever its perpetrator: the method of an event does not depend on who carried it out.
+
+    Raises:
+        SourceFormatError: when the file cannot be read or lacks ``notes`` or ``sub_event_type``.
+    """
+    frames = []
+    for chunk in iter_tables(path):
+        notes, sub = fields.column(chunk, "notes"), fields.column(chunk, "sub_event_type")
+        if notes is None or sub is None:
+            raise SourceFormatError(str(path), "an ACLED file with notes and sub_event_type is needed")
+        text = fields.text(notes)
+        label = fields.text(sub).str.lower().map(ACLED_METHOD_LABELS)
+        keep = (text != "") & label.notna()
+        frames.append(pd.DataFrame({"text": text[keep].to_numpy(dtype=object),
+                                    "label": label[keep].to_numpy(dtype=object)}))
+    return pd.concat(frames, ignore_index=True)
