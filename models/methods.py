@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -269,3 +270,20 @@ def shipped_classifier() -> MethodClassifier | None:
     path = Path(chosen) if chosen else SHIPPED_PATH
     stamp = path.stat().st_mtime if path.is_file() else 0.0
     return _cached(str(path), stamp)
+
+
+@contextmanager
+def text_methods_off() -> Iterator[None]:
+    """Within the block, :func:`shipped_classifier` returns ``None`` (readers use default types).
+
+    For before/after comparisons; restores ``THREATCAST_METHODS_MODEL`` afterwards.
+    """
+    before = os.environ.get(MODEL_ENV)
+    os.environ[MODEL_ENV] = "off"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(MODEL_ENV, None)
+        else:
+            os.environ[MODEL_ENV] = before
