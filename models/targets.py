@@ -63,8 +63,10 @@ _WORDS: Final[dict[str, str]] = {
     "international": (
         r"peace-?keep\w*|minusma|misma|monusco|amisom|unamid|barkhane|serval|sabre|takuba|eutm|"
         r"g5[ -]sahel|united nations|\bu\.?n\.? (?:mission|troops|convoy|base|camp|staff|workers?)|"
-        r"\bfrench (?:forces|troops|soldiers|army|military|convoy|base)|foreign(?:ers?| nationals?| troops"
-        r"| forces| workers?| tourists?)|aid workers?|humanitarian|\bngos?\b|expatriates?|tourists?|"
+        r"\bfrench (?:forces|troops|soldiers|army|military|convoy|base)|"
+        r"foreign(?:ers?|\s+(?:nationals?|troops|forces|workers?|tourists?|engineers?|citizens?|"
+        r"contractors?|hostages?|priests?|nuns?))|"
+        r"aid workers?|humanitarian|\bngos?\b|expatriates?|tourists?|"
         r"diplomat\w*|embass\w*|\bcoalition\b|\bnato\b|\bu\.?s\.?(?:-led)? (?:troops|soldiers|forces|"
         r"military|base|embassy|convoy)|american (?:troops|soldiers|forces)|(?:chinese|western) "
         r"(?:nationals?|workers?|engineers?)"),

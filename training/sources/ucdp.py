@@ -58,9 +58,10 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
     headline = fields.text(col("source_headline"), n)
     method = text_methods(headline, attack)
     air = ((method["label"] == AIR_STRIKE) & ~method["abstained"] & government).to_numpy()
+    shown = method["confidence"].map(lambda p: f"{p:.2f}")
     triage.reject(air, "not_threat_event",
-                  quoted(method["confidence"].round(2).astype("str"),
-                         "source_headline reads as a government air/drone strike (confidence ", ")"))
+                  lambda pos: "source_headline reads as a government air/drone strike (confidence "
+                  + shown.iloc[pos] + ")")
     if perpetrator_filter:
         triage.reject((violence == 3) & government, "filtered_perpetrator",
                       quoted(side_a, "one-sided violence by a government: side_a "))
