@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import backtest, demo, episodes, forecast, ingest, registry, serve, study, train
+from cli import backtest, demo, episodes, forecast, ingest, methods, registry, serve, study, train
 
 app = typer.Typer(
     name="threatcast",
@@ -14,7 +14,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (ingest, episodes, study, demo, backtest, forecast, train, registry, serve):
+for _module in (ingest, episodes, study, methods, demo, backtest, forecast, train, registry, serve):
     _module.register(app)
 
 

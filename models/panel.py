@@ -31,12 +31,15 @@ class Panel:
             its events, ``first_month`` (coverage start), ``last_event_month`` (may be NaT).
         cutoff: the last month of data.
         meta: counts of events left out of the monthly counts and why.
+        targets: monthly event counts by target class (``region_id``, ``month``, ``target_class``,
+            ``count``; non-zero rows only), or ``None`` when the events carry no ``target_class``.
     """
 
     counts: pd.DataFrame
     regions: pd.DataFrame
     cutoff: pd.Period
     meta: dict[str, Any] = field(default_factory=dict)
+    targets: pd.DataFrame | None = None
 
     @property
     def months(self) -> pd.PeriodIndex:
@@ -56,7 +59,11 @@ class Panel:
         active = counts[(counts["attack_type"] == ALL) & (counts["count"] > 0)]
         last = active.groupby("region_id")["month"].max()
         regions["last_event_month"] = last.reindex(regions.index).astype(pd.PeriodDtype("M"))
-        return Panel(counts=counts, regions=regions, cutoff=end, meta=dict(self.meta))
+        targets = getattr(self, "targets", None)  # panels pickled before the field have none
+        if targets is not None:
+            targets = targets[(targets["month"] <= end) & targets["region_id"].isin(regions.index)]
+            targets = targets.reset_index(drop=True)
+        return Panel(counts=counts, regions=regions, cutoff=end, meta=dict(self.meta), targets=targets)
 
     def wide(self, attack_type: str = ALL, value: str = "count") -> pd.DataFrame:
         """Region x month matrix of one attack type (months before a region's coverage are NaN)."""
@@ -123,8 +130,17 @@ def build_panel(events: pd.DataFrame, cutoff: pd.Period | str | None = None) -> 
         .sum()
     )
     counts = _zero_fill(agg, regions, end)
-    panel = Panel(counts=counts, regions=regions, cutoff=end, meta=meta)
+    targets = target_counts(pev, pmonths) if "target_class" in ev.columns else None
+    panel = Panel(counts=counts, regions=regions, cutoff=end, meta=meta, targets=targets)
     return panel.truncate(end)
+
+
+def target_counts(events: pd.DataFrame, months: pd.Series) -> pd.DataFrame:
+    """Monthly event counts by region and target class (non-zero rows, sorted)."""
+    frame = pd.DataFrame({"region_id": events["region_id"].to_numpy(), "month": months.to_numpy(),
+                          "target_class": events["target_class"].astype(str).to_numpy()})
+    out = frame.groupby(["region_id", "month", "target_class"], sort=True).size().rename("count")
+    return out.reset_index().astype({"count": "int64"})
 
 
 def _zero_fill(agg: pd.DataFrame, regions: pd.DataFrame, end: pd.Period) -> pd.DataFrame:

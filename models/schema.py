@@ -19,7 +19,19 @@ perpetrator     string           perpetrating group as named by the source ("" i
 target          string           target or opposing actor ("" if unknown)
 fatalities      int64            reported fatalities, >= 0
 suicide         bool             suicide attack flag
+method_source   string           where ``attack_type`` came from: ``coded`` (the source's own
+                                 method field), ``text`` (the method classifier on the event's
+                                 text, :mod:`models.methods`) or ``default`` (the source has no
+                                 method field and no confident text: its coarse default, e.g.
+                                 UCDP ``type_of_violence``)
+method_confidence float64        1.0 when coded, the classifier's calibrated probability when
+                                 text, missing when default
+target_class    string           who was attacked, one of :data:`models.targets.TARGET_CLASSES`
 =============== ================ =========================================================
+
+Frames built without the last three columns (older files, hand-made tables) get ``coded``, 1.0
+and the keyword rule on ``target`` (:func:`models.targets.keyword_class`) from
+:func:`conform_events`.
 """
 
 from __future__ import annotations
@@ -30,6 +42,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from models.targets import TARGET_CLASSES, keyword_classes
 from models.taxonomy import ATTACK_TYPES
 
 EVENT_COLUMNS: Final[tuple[str, ...]] = (
@@ -47,8 +60,14 @@ EVENT_COLUMNS: Final[tuple[str, ...]] = (
     "target",
     "fatalities",
     "suicide",
+    "method_source",
+    "method_confidence",
+    "target_class",
 )
 """Canonical event columns, in order."""
+
+METHOD_SOURCES: Final[tuple[str, ...]] = ("coded", "text", "default")
+"""Values of ``method_source``: the source's method field, the text classifier, the coarse default."""
 
 DATE_PRECISIONS: Final[tuple[str, ...]] = ("day", "week", "month", "year")
 
@@ -57,7 +76,7 @@ REJECT_COLUMNS: Final[tuple[str, ...]] = ("source_file", "row_number", "reason",
 the raw row as JSON."""
 
 _STRING_COLUMNS: Final = ("event_id", "source", "date_precision", "country", "admin1", "region_id",
-                          "attack_type", "perpetrator", "target")
+                          "attack_type", "perpetrator", "target", "method_source", "target_class")
 
 EVENT_SCHEMA: Final = pa.DataFrameSchema(
     {
@@ -75,6 +94,9 @@ EVENT_SCHEMA: Final = pa.DataFrameSchema(
         "target": pa.Column(str, nullable=False),
         "fatalities": pa.Column("int64", pa.Check.ge(0)),
         "suicide": pa.Column(bool),
+        "method_source": pa.Column(str, pa.Check.isin(METHOD_SOURCES)),
+        "method_confidence": pa.Column(float, pa.Check.in_range(0, 1), nullable=True),
+        "target_class": pa.Column(str, pa.Check.isin(TARGET_CLASSES)),
     },
     strict=True,
     ordered=True,
@@ -99,7 +121,9 @@ def conform_events(frame: pd.DataFrame) -> pd.DataFrame:
     """Return ``frame`` restricted to the canonical columns, in order, with canonical dtypes.
 
     Strings are plain Python ``str`` objects (missing text becomes ``""``), ``date`` is
-    ``datetime64[ns]``, coordinates are float64 and ``fatalities`` int64.
+    ``datetime64[ns]``, coordinates are float64 and ``fatalities`` int64. A missing
+    ``method_source`` becomes ``coded`` (with confidence 1.0) and a missing ``target_class`` the
+    keyword class of ``target``.
     """
     out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     for col in EVENT_COLUMNS:
@@ -113,6 +137,15 @@ def conform_events(frame: pd.DataFrame) -> pd.DataFrame:
     out["longitude"] = pd.to_numeric(out["longitude"], errors="coerce").astype("float64")
     out["fatalities"] = pd.to_numeric(out["fatalities"], errors="coerce").fillna(0).astype("int64")
     out["suicide"] = out["suicide"].fillna(False).astype(bool)
+    coded = out["method_source"] == ""
+    out.loc[coded, "method_source"] = "coded"
+    confidence = pd.to_numeric(out["method_confidence"], errors="coerce").astype("float64")
+    out["method_confidence"] = confidence.where(~(coded & confidence.isna()), 1.0)
+    unset = (out["target_class"] == "").to_numpy()
+    if unset.any():
+        out.loc[unset, "target_class"] = keyword_classes(out.loc[unset, "target"])
+    for col in ("method_source", "target_class"):  # pandera checks an empty object column as Arrow str
+        out[col] = out[col].astype("str")
     return out
 
 

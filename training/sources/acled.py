@@ -1,22 +1,29 @@
 """ACLED exports (HDX country files and the current acleddata.com export) to canonical events.
 
-``sub_event_type`` gives the attack type (:data:`models.taxonomy.ACLED_SUB_EVENT`); known
-non-threat sub-event types are rejected as ``not_threat_event``. The perpetrator filter keeps events
-whose ``inter1`` is 2, 3 or 4 (rebels, political and identity militias), and armed clashes where
-either side is 2 or 3. ``inter1``/``inter2`` may be numeric codes or the text labels of newer
-exports. When a clash is kept only because of ``actor2``, the actors are swapped so that
-``perpetrator`` names the non-state group. ``time_precision`` 1/2/3 is day/week/month.
+``sub_event_type`` gives the attack type (:data:`models.taxonomy.ACLED_SUB_EVENT`); known non-threat
+sub-event types are rejected as ``not_threat_event``. The perpetrator filter keeps events whose
+``inter1`` is 2, 3 or 4 (rebels, political and identity militias), and armed clashes where either
+side is 2 or 3. ``inter1``/``inter2`` may be numeric codes or the text labels of newer exports. When
+a clash is kept only because of ``actor2``, the actors are swapped so that ``perpetrator`` names the
+non-state group. ``time_precision`` 1/2/3 is day/week/month. The method is coded (``method_source``
+``coded``, confidence 1.0); ``target_class`` comes from the target side's actor, actor type and
+associated actor, else from ``notes`` (:func:`models.targets.acled_target_classes`).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Final
 
 import numpy as np
 import pandas as pd
 
+from models.methods import ACLED_METHOD_LABELS
+from models.targets import acled_target_classes
 from models.taxonomy import ACLED_CLASH_INTER, ACLED_NON_THREAT, ACLED_SUB_EVENT, ACLED_THREAT_INTER
 from training.sources import fields
+from training.sources.errors import SourceFormatError
+from training.sources.files import iter_tables
 from training.sources.triage import Triage, quoted
 
 PRECISION: Final[dict[str, str]] = {"1": "day", "2": "week", "3": "month"}
@@ -88,6 +95,9 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
     swap = clash & ~first_armed & second_armed
     perpetrator = actor1.where(~swap, actor2)
     target = actor2.where(~swap, actor1)
+    assoc = fields.text(col("assoc_actor_2"), n).where(~swap, fields.text(col("assoc_actor_1"), n))
+    target_inter = inter2.where(~swap, inter1)
+    targets = acled_target_classes(target, target_inter, assoc, fields.text(col("notes"), n), iso3)
     return pd.DataFrame({
         "event_id": ("acled:" + ids),
         "source": "acled",
@@ -103,6 +113,9 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
         "target": target,
         "fatalities": deaths,
         "suicide": (key == "suicide bomb").to_numpy(),
+        "method_source": fields.labels("coded", n),
+        "method_confidence": 1.0,
+        "target_class": fields.labels(targets, n),
     })
 
 
@@ -111,3 +124,26 @@ def _iso_numeric(values: pd.Series | None, n: int) -> pd.Series | None:
     if values is None:
         return None
     return fields.text(values, n).str.zfill(3).where(fields.text(values, n) != "", "")
+
+
+def method_examples(path: str | Path) -> pd.DataFrame:
+    """Training texts of the method classifier from one ACLED file: ``text`` (``notes``) and ``label``.
+
+    The label is :func:`models.methods.acled_method_label` of ``sub_event_type``; rows without notes
+    or without a method label (protests, riots, agreements, ...) are left out. Every row counts,
+    whatever its perpetrator: the method of an event does not depend on who carried it out.
+
+    Raises:
+        SourceFormatError: when the file cannot be read or lacks ``notes`` or ``sub_event_type``.
+    """
+    frames = []
+    for chunk in iter_tables(path):
+        notes, sub = fields.column(chunk, "notes"), fields.column(chunk, "sub_event_type")
+        if notes is None or sub is None:
+            raise SourceFormatError(str(path), "an ACLED file with notes and sub_event_type is needed")
+        text = fields.text(notes)
+        label = fields.text(sub).str.lower().map(ACLED_METHOD_LABELS)
+        keep = (text != "") & label.notna()
+        frames.append(pd.DataFrame({"text": text[keep].to_numpy(dtype=object),
+                                    "label": label[keep].to_numpy(dtype=object)}))
+    return pd.concat(frames, ignore_index=True)

@@ -203,3 +203,10 @@ def locate(triage: Triage, names: pd.Series | None, admin1: pd.Series, *, countr
     region = region_ids(iso3, admin1)
     check_admin1(triage, admin1, region, admin1_name)
     return iso3, region
+
+
+def labels(values: object, n: int) -> pd.Series:
+    """A text column of ``n`` rows with the readers' ``str`` dtype, from one value or an array."""
+    if isinstance(values, str):
+        return pd.Series(np.full(n, values, dtype=object), dtype="str")
+    return pd.Series(np.asarray(values, dtype=object), dtype="str")

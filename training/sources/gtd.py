@@ -5,7 +5,9 @@
 first day of the year (precision ``year``) or month (precision ``month``). ``provstate``
 ``Unknown`` counts as a missing admin1. ``perpetrator`` is ``gname``, ``target`` is
 ``targtype1_txt`` and ``fatalities`` is ``nkill`` (empty means 0). Every GTD incident passes the
-perpetrator filter: the database only records non-state terrorism.
+perpetrator filter: the database only records non-state terrorism. The method is coded
+(``method_source`` ``coded``); ``target_class`` maps ``targtype1_txt``
+(:data:`models.targets.GTD_TARGET_TYPE`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from models.targets import gtd_target_classes
 from models.taxonomy import GTD_ATTACK_TYPE
 from training.sources import fields
 from training.sources.triage import Triage, quoted
@@ -84,4 +87,7 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
         "target": fields.text(col("targtype1_txt"), n),
         "fatalities": deaths,
         "suicide": suicide,
+        "method_source": fields.labels("coded", n),
+        "method_confidence": 1.0,
+        "target_class": fields.labels(gtd_target_classes(fields.text(col("targtype1_txt"), n)), n),
     })

@@ -7,15 +7,27 @@ involved) and type 3 only when ``side_a`` is not a government (``Government of .
 trailing ``province``/``state``/``region``/``governorate``/``division`` word so that
 ``Nineveh province`` becomes ``Nineveh``. ``perpetrator`` is ``side_a``, ``target`` is ``side_b`` and
 ``fatalities`` is the ``best`` estimate.
+
+Attack method from ``source_headline`` (:func:`text_methods`): the shipped method classifier
+(:mod:`models.methods`) reads the headline's ``;``-separated reports. A confident attack type
+replaces the default (``method_source`` ``text``, ``method_confidence`` its calibrated
+probability; ``suicide`` for a suicide attack). A confident air or drone strike by a government
+side is rejected as ``not_threat_event``, like ACLED's. Otherwise (no headline, abstention, a
+government retaking ground, an air strike by a non-state side) the default type stays
+(``method_source`` ``default``, no confidence). ``target_class`` comes from
+:func:`models.targets.ucdp_target_classes`.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
-from models.taxonomy import UCDP_VIOLENCE_TYPE
+from models.methods import AIR_STRIKE, shipped_classifier
+from models.targets import ucdp_target_classes
+from models.taxonomy import ATTACK_TYPES, UCDP_VIOLENCE_TYPE
 from training.sources import fields
 from training.sources.triage import Triage, quoted
 
@@ -42,8 +54,15 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
                   quoted(violence_raw, "type_of_violence ", " is not 1, 2 or 3"))
 
     side_a = fields.text(col("side_a"), n)
+    government = side_a.str.lower().str.startswith(GOVERNMENT_PREFIX)
+    headline = fields.text(col("source_headline"), n)
+    method = text_methods(headline, attack)
+    air = ((method["label"] == AIR_STRIKE) & ~method["abstained"] & government).to_numpy()
+    shown = method["confidence"].map(lambda p: f"{p:.2f}")
+    triage.reject(air, "not_threat_event",
+                  lambda pos: "source_headline reads as a government air/drone strike (confidence "
+                  + shown.iloc[pos] + ")")
     if perpetrator_filter:
-        government = side_a.str.lower().str.startswith(GOVERNMENT_PREFIX)
         triage.reject((violence == 3) & government, "filtered_perpetrator",
                       quoted(side_a, "one-sided violence by a government: side_a "))
 
@@ -59,6 +78,7 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
     lat, lon = fields.coordinates(triage, col("latitude"), col("longitude"), n)
     deaths = fields.fatalities(triage, col("best"), n, "best")
     precision = fields.text(col("date_prec"), n).map(PRECISION).fillna("day").astype("str")
+    targets = ucdp_target_classes(violence, side_a, headline, iso3)
     return pd.DataFrame({
         "event_id": ("ucdp:" + ids),
         "source": "ucdp",
@@ -69,9 +89,41 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
         "region_id": region,
         "latitude": lat,
         "longitude": lon,
-        "attack_type": attack.fillna("other"),
+        "attack_type": method["attack_type"].fillna("other"),
         "perpetrator": side_a,
         "target": fields.text(col("side_b"), n),
         "fatalities": deaths,
-        "suicide": False,
+        "suicide": (method["attack_type"] == "suicide_attack").to_numpy(),
+        "method_source": fields.labels(method["method_source"].to_numpy(dtype=object), n),
+        "method_confidence": method["method_confidence"].to_numpy(dtype=float),
+        "target_class": fields.labels(targets, n),
+    })
+
+
+def text_methods(headline: pd.Series, default: pd.Series) -> pd.DataFrame:
+    """The method of each row from its headline, else ``default``.
+
+    Columns: ``label``, ``confidence`` and ``abstained`` of the classifier (``""``, NaN and true
+    without a headline or with text methods off), and the resulting ``attack_type``,
+    ``method_source`` and ``method_confidence``.
+    """
+    n = len(headline)
+    classifier = shipped_classifier()
+    texts = headline.reset_index(drop=True)
+    has = (texts != "").to_numpy()
+    label = np.full(n, "", dtype=object)
+    confidence = np.full(n, np.nan)
+    abstained = np.ones(n, dtype=bool)
+    if classifier is not None and has.any():
+        unique, inverse = np.unique(texts[has].to_numpy(dtype=object).astype(str), return_inverse=True)
+        found = classifier.classify_reports(list(unique))
+        label[has] = found.label[inverse]
+        confidence[has] = found.confidence[inverse]
+        abstained[has] = found.abstained[inverse]
+    use = ~abstained & np.isin(label, ATTACK_TYPES)
+    attack = default.reset_index(drop=True).astype(object).where(~use, pd.Series(label))
+    return pd.DataFrame({
+        "label": label, "confidence": confidence, "abstained": abstained, "attack_type": attack,
+        "method_source": np.where(use, "text", "default").astype(object),
+        "method_confidence": np.where(use, confidence, np.nan),
     })
