@@ -154,13 +154,15 @@ def _glm(rows: pd.DataFrame, y: np.ndarray, phases: list[str]) -> dict[str, Effe
         return {}
     x, names = _design_matrix(sub, phases)
     groups = pd.factorize(sub["region_id"])[0]
+    if groups.max(initial=0) < 1 or len(ys) <= x.shape[1]:
+        return {}  # one region (no cluster-robust errors) or no residual degrees of freedom
     try:
         alpha = _dispersion(ys, x)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = sm.GLM(ys, x, family=sm.families.NegativeBinomial(alpha=alpha)).fit(
                 maxiter=200, cov_type="cluster", cov_kwds={"groups": groups})
-    except (ValueError, np.linalg.LinAlgError):
+    except (ValueError, ZeroDivisionError, np.linalg.LinAlgError):
         return {}
     out: dict[str, Effect] = {}
     params, bse, pvalues = np.asarray(result.params), np.asarray(result.bse), np.asarray(result.pvalues)

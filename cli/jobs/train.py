@@ -33,6 +33,7 @@ from models.episodes import CATALOG_VERSION, load_catalog
 from models.estimators.base import Forecaster
 from models.panel import Panel
 from models.pyfunc import BUNDLE_ARTIFACT, BundleModel, save_bundle
+from models.study import Study, run_study
 from models.taxonomy import TAXONOMY_VERSION
 from training import dataset, run_record
 from training.backtest import CLASSIFIER, BacktestResult, run_backtest
@@ -53,8 +54,11 @@ from training.selection import (
 )
 from training.settings import TrainingSettings
 from training.sources import SourceFormatError
+from training.study_report import write_study
 from training.tracking import CallTimer, Tracker, TrackingError, preflight
 
+TRAIN_PLACEBO_DRAWS = 10
+"""Placebo draws of the episode study logged with every training run (``threatcast study`` runs more)."""
 STEPS = ("check", "data", "backtest", "fit", "log", "register", "gate")
 
 
@@ -193,12 +197,13 @@ def _run(events: EventsInput, opts: TrainOptions, conf: TrainingSettings, catalo
         with progress.step("fit", "fitting the served model on all data", timings):
             choice = select(result.predictions)
             served = build_combined(factories, choice, clf).fit(data.panel)
-            bundle = _bundle(served, data, opts, conf, parent, choice, tracker)
+            study = run_study(data.panel, data.catalog, placebo_draws=TRAIN_PLACEBO_DRAWS, seed=opts.seed)
+            bundle = _bundle(served, data, opts, conf, parent, choice, tracker, study)
             frame = bundle.forecast()
         with progress.step("log", "logging runs, artifacts and the model bundle", timings):
             family_runs = _log_families(tracker, parent, result, factories, clf)
             scores = run_record.origin_scores(result.predictions, SELECTED)
-            headline = _log_served(tracker, parent, result, data, choice, frame)
+            headline = _log_served(tracker, parent, result, data, choice, frame, study)
             model_uri = _log_bundle(tracker, parent, bundle, frame)
         registry = Registry(tracker, conf.registered_model_name)
         with progress.step("register", "registering the model version", timings):
@@ -287,7 +292,8 @@ def _log_families(tracker: Tracker, parent: str, result: BacktestResult,
 
 
 def _log_served(tracker: Tracker, parent: str, result: BacktestResult, data: _Data,
-                choice: Mapping[str, Mapping[str, Any]], frame: pd.DataFrame) -> dict[str, float]:
+                choice: Mapping[str, Mapping[str, Any]], frame: pd.DataFrame, study: Study
+                ) -> dict[str, float]:
     for metrics, step in run_record.model_metrics(result.scores, SELECTED):
         tracker.log_metrics(parent, metrics, step)
     tracker.log_metrics(parent, {f"backtest_seconds/{k}": float(v) for k, v in result.timings.items()
@@ -314,11 +320,13 @@ def _log_served(tracker: Tracker, parent: str, result: BacktestResult, data: _Da
         out.mkdir()
         frame.to_csv(out / "forecast.csv", index=False)
         tracker.log_artifacts(parent, out, "forecast")
+        write_study(study, root / "study")
+        tracker.log_artifacts(parent, root / "study", "study")
     return headline
 
 
 def _bundle(served: Forecaster, data: _Data, opts: TrainOptions, conf: TrainingSettings, run_id: str,
-            choice: Mapping[str, Mapping[str, Any]], tracker: Tracker) -> ForecastBundle:
+            choice: Mapping[str, Mapping[str, Any]], tracker: Tracker, study: Study) -> ForecastBundle:
     provenance = {
         "model_name": conf.registered_model_name, "model_version": _next_version(tracker, conf),
         "run_id": run_id, "data_cutoff": str(data.panel.cutoff),
@@ -327,6 +335,7 @@ def _bundle(served: Forecaster, data: _Data, opts: TrainOptions, conf: TrainingS
         "catalog_version": CATALOG_VERSION, "served_model": SELECTED,
         "backtest": {"origins": [str(o) for o in data.origins], "horizon": opts.horizon,
                      "choice": choice_summary(choice)},
+        "study": _json_ready(study.to_dict()),
     }
     return ForecastBundle(forecaster=served, state=data.panel, catalog=data.catalog, provenance=provenance,
                           horizon=opts.horizon, mix_model=_mix_model(data))

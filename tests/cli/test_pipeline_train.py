@@ -77,7 +77,8 @@ def test_training_records_everything_and_serves_the_champion(mlflow_store, tmp_p
 
     arts = _artifacts(client, result.run_id)
     for name in ("backtest/report.md", "backtest/scores.csv", "data/rejected_by_reason.csv",
-                 "data/ingest_summary.json", "forecast/forecast.csv", "promotion/decision.json"):
+                 "data/ingest_summary.json", "forecast/forecast.csv", "promotion/decision.json",
+                 "study/study.json", "study/study.md", "study/episodes.csv"):
         assert any(a.endswith(name) for a in arts), name
     decision = json.loads(Path(client.download_artifacts(result.run_id, "promotion/decision.json",
                                                          str(tmp_path))).read_text())
