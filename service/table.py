@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -326,8 +326,8 @@ class ServedModel:
     stale_after: dt.date
     envelope: bytes
     regions_body: bytes
-    track: Mapping[str, list[dict[str, Any]]] = MappingProxyType({})
-    countries: Mapping[str, list[dict[str, Any]]] = MappingProxyType({})
+    track: Mapping[str, list[dict[str, Any]]] = field(default_factory=lambda: MappingProxyType({}))
+    countries: Mapping[str, list[dict[str, Any]]] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def bundle(self) -> ForecastBundle:
