@@ -38,7 +38,8 @@ def test_country_errors_are_precise(client: TestClient) -> None:
 def test_track_record_and_model_skill_fields(client: TestClient) -> None:
     record = client.get("/v1/regions/MLI.gao/track-record")
     assert record.status_code == 200
-    assert record.json()["region_id"] == "MLI.gao" and record.json()["count"] == 0  # no backtest in this bundle
+    assert record.json()["region_id"] == "MLI.gao"
+    assert record.json()["count"] == 0  # this bundle carries no backtest
     assert client.get("/v1/regions/MLI.nowhere/track-record").status_code == 404
     info = client.get("/v1/model").json()
     assert info["headline"] == {} and info["skill"] == {}
