@@ -14,9 +14,10 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from models.distributions import aggregate_counts
 from models.episodes import occupation_status
 from models.estimators.base import Forecaster
-from models.forecast import DEFAULT_QUANTILES
+from models.forecast import DEFAULT_QUANTILES, quantile_column, risk_tier
 from models.panel import Panel
 from models.taxonomy import ALL
 
@@ -46,6 +47,13 @@ class ForecastBundle:
     horizon: int = 6
     quantiles: tuple[float, ...] = DEFAULT_QUANTILES
     mix_model: MixModel | None = None
+    track_record: pd.DataFrame | None = None
+    """The served model's backtest forecasts beside the observed counts (see ``training.report``)."""
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # bundles pickled before the track record existed have none
+        state.setdefault("track_record", None)
+        self.__dict__.update(state)
 
     @property
     def cutoff(self) -> str:
@@ -67,6 +75,51 @@ class ForecastBundle:
         if self.mix_model is None:
             return pd.DataFrame(columns=["region_id", "horizon", "attack_type", "share"])
         return self.mix_model.predict_mix(state or self.state, horizon or self.horizon)
+
+    def drivers(self, state: Panel | None = None, horizon: int | None = None) -> pd.DataFrame:
+        """The model's own terms behind each forecast row (empty when the forecaster has none).
+
+        Columns ``region_id``, ``attack_type``, ``horizon``, ``driver``, ``effect`` (log units).
+        """
+        explain = getattr(self.forecaster, "explain", None)
+        if explain is None:
+            return pd.DataFrame(columns=["region_id", "attack_type", "horizon", "driver", "effect"])
+        return explain(state or self.state, horizon or self.horizon)
+
+    def country_totals(self, state: Panel | None = None, horizon: int | None = None,
+                       quantiles: Sequence[float] | None = None) -> pd.DataFrame:
+        """Forecasts of each country's total per attack type and horizon, from the region distributions.
+
+        The country total is the sum of its regions' counts, taken as independent: its distribution
+        is the exact convolution of the region distributions
+        (:func:`models.distributions.aggregate_counts`), so its mean is the sum of the region means
+        and its ``p_any`` is ``1 - prod(1 - p_any)`` of the regions.
+
+        Returns:
+            ``country``, ``attack_type``, ``horizon``, ``target_month``, ``regions``, ``mean``, one
+            ``qNN`` column per level, ``p_any``, ``risk_tier``.
+        """
+        st = state or self.state
+        h = horizon or self.horizon
+        levels = tuple(sorted(quantiles or self.quantiles))
+        index, dist = self.forecaster.predict_dist(st, h)
+        country = st.regions["country"].reindex(index["region_id"]).to_numpy(dtype=object)
+        keys = pd.MultiIndex.from_arrays([country, index["attack_type"].to_numpy(dtype=object),
+                                          index["horizon"].to_numpy(dtype="int64")])
+        codes, uniques = pd.factorize(keys)
+        labels, mean, qs, p_any = aggregate_counts(dist, codes, levels)
+        first = pd.Series(np.arange(len(index))).groupby(codes).first()
+        regions = pd.Series(np.ones(len(index), dtype="int64")).groupby(codes).sum()
+        out = pd.DataFrame({
+            "country": [uniques[i][0] for i in labels], "attack_type": [uniques[i][1] for i in labels],
+            "horizon": np.asarray([uniques[i][2] for i in labels], dtype="int64"),
+            "target_month": index["target_month"].to_numpy()[first.reindex(labels).to_numpy()],
+            "regions": regions.reindex(labels).to_numpy(dtype="int64"), "mean": mean})
+        for j, level in enumerate(levels):
+            out[quantile_column(level)] = qs[:, j]
+        out["p_any"] = p_any
+        out["risk_tier"] = risk_tier(p_any)
+        return out
 
     def regions(self) -> pd.DataFrame:
         """Every region with country, admin1, location, last event month and occupation status now."""

@@ -33,9 +33,10 @@ LOG_LOSS_EPS: Final = 1e-4
 zero baseline, ``p_any = 0``) costs ``-log(1e-4) ~ 9.2`` per missed event instead of infinity."""
 
 LOWER_IS_BETTER: Final[frozenset[str]] = frozenset(
-    {"mae", "rmse", "msle", "crps", "brier", "log_loss", "ece"})
+    {"mae", "rmse", "msle", "crps", "twcrps", "brier", "log_loss", "ece"})
 HIGHER_IS_BETTER: Final[frozenset[str]] = frozenset({"auroc", "average_precision"})
-COUNT_METRICS: Final[tuple[str, ...]] = ("mae", "rmse", "msle", "crps", "coverage80", "pit_coverage80")
+COUNT_METRICS: Final[tuple[str, ...]] = ("mae", "rmse", "msle", "crps", "twcrps", "coverage80",
+                                          "pit_coverage80")
 PROB_METRICS: Final[tuple[str, ...]] = ("brier", "log_loss", "auroc", "average_precision", "ece")
 METRICS: Final[tuple[str, ...]] = (*COUNT_METRICS, *PROB_METRICS)
 
@@ -221,6 +222,8 @@ def score_rows(rows: Mapping[str, np.ndarray] | pd.DataFrame) -> dict[str, float
         out["rmse"] = rmse(y, mean)
         out["msle"] = msle(y, mean)
         out["crps"] = float(np.asarray(rows["crps"], dtype=float).mean())
+        tw = np.asarray(rows["twcrps"], dtype=float) if "twcrps" in rows else np.full(y.size, np.nan)
+        out["twcrps"] = float(tw.mean()) if np.isfinite(tw).all() else float("nan")
         out["coverage80"] = coverage(y, np.asarray(rows["q10"]), np.asarray(rows["q90"]))
         pit = np.asarray(rows["pit80"], dtype=float) if "pit80" in rows else np.full(y.size, np.nan)
         out["pit_coverage80"] = float(pit.mean()) if np.isfinite(pit).all() else float("nan")
@@ -263,3 +266,73 @@ def best_baseline(metric: str, baselines: Mapping[str, float]) -> str | None:
     if metric in HIGHER_IS_BETTER:
         return max(finite, key=finite.__getitem__)
     return None
+
+
+def block_bootstrap_skill(model: np.ndarray, baseline: np.ndarray, origins: np.ndarray, regions: np.ndarray,
+                          n_boot: int = 1000, block: int = 6, level: float = 0.9,
+                          seed: int = 0) -> tuple[float, float, float]:
+    """Skill ``1 - sum(model) / sum(baseline)`` of per-row scores, with a block-bootstrap interval.
+
+    Rows are resampled over origins and regions at once: origins in moving blocks of ``block``
+    consecutive origins (forecasts from nearby origins share target months), regions independently;
+    each replicate weights row ``(o, r)`` by how often its origin and its region were drawn.
+
+    Args:
+        model: per-row scores (lower is better) of the model.
+        baseline: the baseline's scores on the same rows.
+        origins: per-row origin labels (``YYYY-MM``: they sort chronologically as strings).
+        regions: per-row region labels.
+        n_boot: replicates.
+        block: origin block length.
+        level: central probability of the interval.
+        seed: random seed.
+
+    Returns:
+        ``(skill, lower, upper)``; NaN when the baseline's total is 0 or there are no rows.
+    """
+    m, b = _arrays(model, baseline)
+    if m.size == 0 or b.sum() <= 0:
+        return float("nan"), float("nan"), float("nan")
+    o_codes, o_labels = pd.factorize(pd.Series(origins).astype(str), sort=True)
+    r_codes, r_labels = pd.factorize(pd.Series(regions).astype(str))
+    n_o, n_r = len(o_labels), len(r_labels)
+    a = np.zeros((n_o, n_r))
+    c = np.zeros((n_o, n_r))
+    np.add.at(a, (o_codes, r_codes), m)
+    np.add.at(c, (o_codes, r_codes), b)
+    estimate = float(1.0 - a.sum() / c.sum())
+    rng = np.random.default_rng(seed)
+    length = max(1, min(block, n_o))
+    n_blocks = int(np.ceil(n_o / length))
+    starts = rng.integers(0, n_o - length + 1, size=(n_boot, n_blocks))
+    picks = (starts[:, :, None] + np.arange(length)[None, None, :]).reshape(n_boot, -1)[:, :n_o]
+    w_o = np.zeros((n_boot, n_o))
+    np.add.at(w_o, (np.repeat(np.arange(n_boot), picks.shape[1]), picks.ravel()), 1.0)
+    w_r = rng.multinomial(n_r, np.full(n_r, 1.0 / n_r), size=n_boot).astype(float)
+    num = np.einsum("bo,or,br->b", w_o, a, w_r)
+    den = np.einsum("bo,or,br->b", w_o, c, w_r)
+    reps = 1.0 - num[den > 0] / den[den > 0]
+    if reps.size == 0:
+        return estimate, float("nan"), float("nan")
+    tail = (1.0 - level) / 2.0
+    return estimate, float(np.quantile(reps, tail)), float(np.quantile(reps, 1.0 - tail))
+
+
+def pit_histogram(pit_lo: np.ndarray, pit_hi: np.ndarray, bins: int = 10) -> np.ndarray:
+    """Non-randomized PIT histogram of count forecasts (Czado, Gneiting and Held 2009).
+
+    Row ``i``'s PIT is uniform on ``[F(y-1), F(y)]`` = ``[pit_lo, pit_hi]``; the histogram is the
+    mean mass each of ``bins`` equal bins of ``[0, 1]`` receives (flat at ``1 / bins`` when
+    calibrated; a U shape is overconfidence, a hump underconfidence).
+    """
+    lo, hi = _arrays(pit_lo, pit_hi)
+    if lo.size == 0:
+        return np.full(bins, np.nan)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    width = hi - lo
+    out = np.zeros(bins)
+    for j in range(bins):
+        overlap = np.clip(np.minimum(hi, edges[j + 1]) - np.maximum(lo, edges[j]), 0.0, None)
+        point = ((lo >= edges[j]) & ((lo < edges[j + 1]) | (j == bins - 1))).astype(float)
+        out[j] = float(np.where(width > 0, overlap / np.where(width > 0, width, 1.0), point).mean())
+    return out

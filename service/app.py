@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from service import errors
 from service.loader import load_model
 from service.metrics import Metrics, MetricsMiddleware
-from service.routes import episodes, forecasts, health, model, nowcast, regions
+from service.routes import countries, episodes, forecasts, health, model, nowcast, regions
 from service.settings import Settings
 from service.state import Loader, ModelHolder
 
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, loader: Loader = load_model,
     app.state.metrics = metrics
     errors.install(app)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    for module in (regions, health, forecasts, nowcast, model, episodes):  # the region forecast route first
+    for module in (regions, health, forecasts, nowcast, model, countries, episodes):  # region forecast first
         app.include_router(module.router)
     mount_dashboard(app, static_dir)
     return app

@@ -86,6 +86,16 @@ class RegionList(BaseModel):
     regions: list[RegionInfo]
 
 
+class Driver(BaseModel):
+    """One group of the model's own terms behind a forecast."""
+
+    driver: str = Field(examples=["recent trend"], description="recent trend, longer-run level, country "
+                        "activity, occupation phase, season or region age")
+    effect: float = Field(description="Log change of the forecast mean from the region's 12-month level "
+                          "that these terms make (relative to an average row).")
+    factor: float = Field(description="exp(effect): the multiplicative change.")
+
+
 class ForecastRow(BaseModel):
     """The predictive distribution of one attack type at one horizon."""
 
@@ -101,6 +111,8 @@ class ForecastRow(BaseModel):
     recent_mean: float = Field(description="Mean monthly count over the last 12 months of data.")
     change: float = Field(description="mean - recent_mean")
     change_ratio: float | None = Field(description="mean / recent_mean (null when recent_mean is 0)")
+    drivers: list[Driver] = Field(default_factory=list,
+                                  description="The model's terms that moved this forecast most.")
 
 
 class MixShare(BaseModel):
@@ -253,6 +265,102 @@ class ModelInfo(BaseModel):
     loaded_at: str
     backtest: dict[str, object] = Field(default_factory=dict,
                                         description="Backtest headline scores recorded at training.")
+    headline: dict[str, float | None] = Field(
+        default_factory=dict, description="Backtest scores of the served model on 'all' (region level).")
+    skill: dict[str, dict[str, SkillFigure]] = Field(
+        default_factory=dict, description="attack type -> metric (crps, twcrps, brier) -> skill against the "
+        "best baseline with its block-bootstrap interval.")
+
+
+class SkillFigure(BaseModel):
+    """A skill against the best baseline with its interval (block bootstrap over origins and regions)."""
+
+    skill: float | None
+    lower: float | None
+    upper: float | None
+    baseline: str
+    level: float | None = None
+    n: int | None = None
+
+
+class TrackRow(BaseModel):
+    """One past forecast (from the backtest) beside what happened."""
+
+    attack_type: AttackType
+    horizon: int
+    origin: str
+    target_month: str
+    mean: float
+    q10: float
+    q50: float
+    q90: float
+    p_any: float
+    observed: int
+
+
+class TrackSummary(BaseModel):
+    """How one attack type's past forecasts at one horizon fared."""
+
+    attack_type: AttackType
+    horizon: int
+    n: int
+    mean_abs_error: float
+    inside_q10_q90: float = Field(description="Share of observed counts inside [q10, q90].")
+    brier: float
+
+
+class TrackRecord(BaseModel):
+    """A region's past forecasts against what happened."""
+
+    region_id: str
+    model_version: str
+    served_model: str | None
+    count: int
+    summary: list[TrackSummary]
+    rows: list[TrackRow]
+
+
+class CountryRow(BaseModel):
+    """The predictive distribution of a country's total of one attack type at one horizon."""
+
+    attack_type: AttackType
+    horizon: int
+    target_month: str
+    regions: int
+    mean: float
+    q10: float
+    q50: float
+    q90: float
+    p_any: float
+    risk_tier: str
+
+
+class CountryInfo(BaseModel):
+    """A country with its next-month outlook for all attacks."""
+
+    country: str
+    regions: int
+    mean_next_month: float
+    p_any_next_month: float
+
+
+class CountryList(BaseModel):
+    """Every country the served model covers."""
+
+    model_version: str
+    data_cutoff: str
+    stale: bool
+    count: int
+    countries: list[CountryInfo]
+
+
+class CountryForecast(Served):
+    """Forecasts of one country's totals, aggregated from its regions' distributions."""
+
+    country: str
+    regions: list[str]
+    method: str
+    forecasts: list[CountryRow]
 
 
 class ReloadResult(BaseModel):
@@ -262,3 +370,6 @@ class ReloadResult(BaseModel):
     previous_version: str | None
     model_version: str
     data_cutoff: str
+
+
+ModelInfo.model_rebuild()

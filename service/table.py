@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -110,8 +110,13 @@ def recent_means(state: Panel, months: int = RECENT_MONTHS) -> dict[tuple[str, s
 
 def _mix_rows(bundle: ForecastBundle, state: Panel, frame: pd.DataFrame,
               horizon: int) -> tuple[dict[str, dict[int, list[bytes]]], str]:
+    """The tactic mix: the shares of the (reconciled) forecast means of a coherent forecaster.
+
+    A forecaster that does not reconcile its types (an old bundle) keeps the bundle's mix model.
+    """
     out: dict[str, dict[int, list[bytes]]] = {}
-    if bundle.mix_model is not None:
+    coherent = bool(getattr(bundle.forecaster, "coherent", False))
+    if bundle.mix_model is not None and not coherent:
         mix = bundle.tactic_mix(state, horizon)
         source = "model"
     else:
@@ -131,7 +136,31 @@ def _mix_rows(bundle: ForecastBundle, state: Panel, frame: pd.DataFrame,
     return out, source
 
 
-def forecast_rows(frame: pd.DataFrame, recent: Mapping[tuple[str, str], float]) -> list[dict[str, Any]]:
+DRIVERS_SHOWN = 3
+"""Drivers given per forecast row: the largest effects first."""
+
+
+def driver_lists(explained: pd.DataFrame) -> dict[tuple[str, str, int], list[dict[str, Any]]]:
+    """Per (region, attack type, horizon): the :data:`DRIVERS_SHOWN` largest model terms.
+
+    Each is ``{"driver", "effect" (log units), "factor" (exp(effect))}``; zero effects are left out.
+    """
+    out: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    if explained is None or explained.empty:
+        return out
+    frame = explained.assign(size=explained["effect"].abs())
+    frame = frame.sort_values("size", ascending=False, kind="stable")
+    frame = frame[frame["size"] > 1e-4]
+    for (region, attack, h), group in frame.groupby(["region_id", "attack_type", "horizon"], sort=False):
+        out[(str(region), str(attack), int(str(h)))] = [
+            {"driver": str(d), "effect": _num(e), "factor": _num(np.exp(e))}
+            for d, e in zip(group["driver"][:DRIVERS_SHOWN], group["effect"][:DRIVERS_SHOWN], strict=True)]
+    return out
+
+
+def forecast_rows(frame: pd.DataFrame, recent: Mapping[tuple[str, str], float],
+                  drivers: Mapping[tuple[str, str, int], list[dict[str, Any]]] | None = None
+                  ) -> list[dict[str, Any]]:
     """JSON-ready forecast rows (see :class:`service.schemas.ForecastRow`) with ``region_id`` added."""
     region = [str(r) for r in frame["region_id"]]
     attack = [str(a) for a in frame["attack_type"]]
@@ -153,6 +182,9 @@ def forecast_rows(frame: pd.DataFrame, recent: Mapping[tuple[str, str], float]) 
         "change": np.round(mean - base, 4).tolist(),
         "change_ratio": [r if b > 0 else None for r, b in zip(ratio.tolist(), base.tolist(), strict=True)],
     }
+    found = drivers or {}
+    columns["drivers"] = [found.get((r, a, int(h)), []) for r, a, h in
+                          zip(region, attack, columns["horizon"], strict=True)]
     names = list(columns)
     return [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
 
@@ -165,7 +197,7 @@ def region_rows(bundle: ForecastBundle, state: Panel, frame: pd.DataFrame, horiz
     ``rows`` are the frame's :func:`forecast_rows` when already computed.
     """
     if rows is None:
-        rows = forecast_rows(frame, recent_means(state))
+        rows = forecast_rows(frame, recent_means(state), explain(bundle, state, horizon))
     mixes, source = _mix_rows(bundle, state, frame, horizon)
     grouped: dict[str, dict[tuple[str, int], bytes]] = {}
     for row in rows:
@@ -180,6 +212,47 @@ def region_rows(bundle: ForecastBundle, state: Panel, frame: pd.DataFrame, horiz
         out[region] = RegionRows(region=region_json, rows=MappingProxyType(ordered),
                                  mix=MappingProxyType(mix), mix_source=source, full=full)
     return out
+
+
+def explain(bundle: ForecastBundle, state: Panel,
+            horizon: int) -> dict[tuple[str, str, int], list[dict[str, Any]]]:
+    """The drivers of every forecast row (empty when the bundle's forecaster cannot explain itself)."""
+    return driver_lists(bundle.drivers(state, horizon))
+
+
+def track_records(bundle: ForecastBundle) -> dict[str, list[dict[str, Any]]]:
+    """Per region, the served model's backtest forecasts with what happened (JSON-ready rows)."""
+    table = getattr(bundle, "track_record", None)
+    out: dict[str, list[dict[str, Any]]] = {}
+    if table is None or len(table) == 0:
+        return out
+    for region, group in table.groupby("region_id", sort=False):
+        out[str(region)] = [{
+            "attack_type": str(r.attack_type), "horizon": int(r.horizon), "origin": str(r.origin),
+            "target_month": str(r.target_month), "mean": _num(r.mean), "q10": _num(r.q10),
+            "q50": _num(r.q50), "q90": _num(r.q90), "p_any": _num(r.p_any), "observed": int(r.y),
+        } for r in group.itertuples(index=False)]
+    return out
+
+
+def country_forecasts(bundle: ForecastBundle, horizon: int) -> dict[str, list[dict[str, Any]]]:
+    """Per country, the forecasts of its total per attack type and horizon (JSON-ready rows)."""
+    totals = bundle.country_totals(horizon=horizon, quantiles=SERVED_QUANTILES)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for country, group in totals.groupby("country", sort=True):
+        out[str(country)] = [{
+            "attack_type": str(r["attack_type"]), "horizon": int(r["horizon"]),
+            "target_month": str(r["target_month"]), "regions": int(r["regions"]), "mean": _num(r["mean"]),
+            **{f"q{int(q * 100)}": _num(r[quantile_column(q)]) for q in SERVED_QUANTILES},
+            "p_any": _num(r["p_any"]), "risk_tier": str(r["risk_tier"]),
+        } for _, r in group.sort_values(["attack_type", "horizon"], key=_type_order).iterrows()]
+    return out
+
+
+def _type_order(column: pd.Series) -> pd.Series:
+    if column.name == "attack_type":
+        return column.map({t: i for i, t in enumerate(PANEL_TYPES)})
+    return column
 
 
 def forecast_frame(bundle: ForecastBundle, state: Panel | None, horizon: int) -> pd.DataFrame:
@@ -253,6 +326,8 @@ class ServedModel:
     stale_after: dt.date
     envelope: bytes
     regions_body: bytes
+    track: Mapping[str, list[dict[str, Any]]] = field(default_factory=lambda: MappingProxyType({}))
+    countries: Mapping[str, list[dict[str, Any]]] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def bundle(self) -> ForecastBundle:
@@ -301,7 +376,7 @@ def build_served(loaded: LoadedModel, max_horizon: int, stale_after_days: int) -
     horizon = max(1, min(bundle.horizon, max_horizon))
     frame = forecast_frame(bundle, None, horizon)
     infos = region_infos(bundle)
-    rows = forecast_rows(frame, recent_means(bundle.state))
+    rows = forecast_rows(frame, recent_means(bundle.state), explain(bundle, bundle.state, horizon))
     by_region = region_rows(bundle, bundle.state, frame, horizon, infos, rows)
     missing = sorted(set(infos) - set(by_region))
     if missing:
@@ -317,7 +392,9 @@ def build_served(loaded: LoadedModel, max_horizon: int, stale_after_days: int) -
                        by_region=MappingProxyType(by_region), rankings=MappingProxyType(rankings),
                        history=History.from_state(bundle.state),
                        stale_after=stale_deadline(bundle.cutoff, stale_after_days),
-                       envelope=envelope, regions_body=regions_body)
+                       envelope=envelope, regions_body=regions_body,
+                       track=MappingProxyType(track_records(bundle)),
+                       countries=MappingProxyType(country_forecasts(bundle, horizon)))
 
 
 def _rankings(rows: list[dict[str, Any]],
@@ -325,7 +402,8 @@ def _rankings(rows: list[dict[str, Any]],
     groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for row in rows:
         info = infos[row["region_id"]]
-        ranked = {**row, "country": info["country"], "admin1": info["admin1"]}
+        ranked = {**{k: v for k, v in row.items() if k != "drivers"}, "country": info["country"],
+                  "admin1": info["admin1"]}
         groups.setdefault((row["attack_type"], row["horizon"]), []).append(ranked)
     return {key: tuple(sorted(group, key=lambda r: (-r["p_any"], -r["mean"], r["region_id"])))
             for key, group in groups.items()}

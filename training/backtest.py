@@ -22,11 +22,20 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from models.distributions import CountPredictive
 from models.episodes import occupation_status
 from models.estimators.base import Forecaster, forecast_index
 from models.estimators.baselines import BASELINES
 from models.panel import Panel
-from models.scores import METRICS, best_baseline, pit_inside, score_rows, skill
+from models.scores import (
+    METRICS,
+    best_baseline,
+    block_bootstrap_skill,
+    pit_inside,
+    predictive_cdf,
+    score_rows,
+    skill,
+)
 from models.taxonomy import ALL
 from training.executors import Executor, SerialExecutor
 
@@ -43,11 +52,16 @@ SLICE_COLUMNS = ("horizon", "country", "post_occupation")
 """Slice columns of the scores besides ``attack_type``; ``"all"`` means pooled over that column."""
 
 PREDICTION_COLUMNS = ("model", "region_id", "country", "attack_type", "origin", "target_month",
-                      "horizon", "y", "mean", "q10", "q50", "q90", "p_any", "crps", "pit80")
+                      "horizon", "y", "mean", "var", "q10", "q50", "q90", "p_any", "crps", "twcrps", "pit80",
+                      "pit_lo", "pit_hi")
+
+TW_THRESHOLD = 3
+"""Threshold of the threshold-weighted CRPS (``twcrps``): the CRPS sum over counts >= 3."""
 
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
-HEADLINE_METRICS = ("crps", "brier", "auroc", "coverage80", "pit_coverage80", "mae", "log_loss", "ece")
+HEADLINE_METRICS = ("crps", "twcrps", "brier", "auroc", "coverage80", "pit_coverage80", "mae", "log_loss",
+                    "ece")
 
 
 class Classifier(Protocol):
@@ -168,6 +182,25 @@ def _observed(rows: pd.DataFrame, truth: pd.Series) -> np.ndarray:
     return truth.reindex(keys).fillna(0.0).to_numpy()
 
 
+def distribution_columns(dist: CountPredictive, y: np.ndarray) -> dict[str, np.ndarray]:
+    """The scored columns of :data:`PREDICTION_COLUMNS` that a row's predictive distribution gives.
+
+    ``pit_lo`` and ``pit_hi`` are ``F(y - 1)`` and ``F(y)``: the randomized PIT of the row is
+    uniform between them (the PIT histogram is built from these).
+    """
+    if len(dist) == 0:
+        empty = np.zeros(0)
+        return {c: empty for c in ("mean", "var", "q10", "q50", "q90", "p_any", "crps", "twcrps", "pit80",
+                                   "pit_lo", "pit_hi")}
+    qs = dist.quantiles([0.1, 0.5, 0.9])
+    twcrps = getattr(dist, "twcrps", None)
+    return {"mean": dist.mean(), "var": dist.variance(), "q10": qs[:, 0], "q50": qs[:, 1], "q90": qs[:, 2],
+            "p_any": dist.p_any(), "crps": dist.crps(y),
+            "twcrps": twcrps(y, TW_THRESHOLD) if twcrps is not None else np.full(len(y), np.nan),
+            "pit80": pit_inside(dist, y), "pit_lo": predictive_cdf(dist, y - 1),
+            "pit_hi": predictive_cdf(dist, y)}
+
+
 def run_origin(origin: pd.Period, *, panel: Panel, models: Mapping[str, Callable[[], Forecaster]],
                horizon: int, classifier_factory: Callable[[], Classifier] | None = None
                ) -> tuple[pd.DataFrame, dict[str, float]]:
@@ -192,10 +225,7 @@ def run_origin(origin: pd.Period, *, panel: Panel, models: Mapping[str, Callable
         rows = index.iloc[pos].reset_index(drop=True)
         sub = dist.take(pos)
         y = _observed(rows, truth)
-        qs = sub.quantiles([0.1, 0.5, 0.9]) if len(sub) else np.zeros((0, 3))
-        frame = rows.assign(model=name, y=y, mean=sub.mean(), q10=qs[:, 0], q50=qs[:, 1], q90=qs[:, 2],
-                            p_any=sub.p_any(), crps=sub.crps(y) if len(sub) else np.zeros(0),
-                            pit80=pit_inside(sub, y) if len(sub) else np.zeros(0))
+        frame = rows.assign(model=name, y=y, **distribution_columns(sub, y))
         timings[f"{name}/fit"] = t1 - t0
         timings[f"{name}/predict"] = time.perf_counter() - t1
         frames.append(frame)
@@ -211,8 +241,9 @@ def run_origin(origin: pd.Period, *, panel: Panel, models: Mapping[str, Callable
         pos = _scored_rows(index, state, panel.cutoff)
         rows = index.iloc[pos].reset_index(drop=True)
         nan = np.full(len(rows), np.nan)
-        frames.append(rows.assign(model=CLASSIFIER, y=_observed(rows, truth), mean=nan, q10=nan, q50=nan,
-                                  q90=nan, p_any=np.clip(prob[pos], 0.0, 1.0), crps=nan, pit80=nan))
+        frames.append(rows.assign(model=CLASSIFIER, y=_observed(rows, truth), mean=nan, var=nan, q10=nan,
+                                  q50=nan, q90=nan, p_any=np.clip(prob[pos], 0.0, 1.0), crps=nan, twcrps=nan,
+                                  pit80=nan, pit_lo=nan, pit_hi=nan))
         timings[f"{CLASSIFIER}/fit"] = t1 - t0
         timings[f"{CLASSIFIER}/predict"] = time.perf_counter() - t1
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PREDICTION_COLUMNS)
@@ -234,7 +265,7 @@ def post_occupation_flags(predictions: pd.DataFrame, catalog: pd.DataFrame) -> n
     return lookup.reindex(keys).fillna(False).to_numpy(dtype=bool)
 
 
-_VALUE_COLUMNS = ("y", "mean", "q10", "q90", "crps", "p_any", "pit80")
+_VALUE_COLUMNS = ("y", "mean", "q10", "q90", "crps", "twcrps", "p_any", "pit80")
 
 
 def _slices(group: pd.DataFrame) -> Iterable[tuple[dict[str, str], dict[str, np.ndarray]]]:
@@ -290,7 +321,7 @@ def headline(scores: pd.DataFrame, baselines: Sequence[str]) -> dict[str, dict[s
         values = dict(zip(group["metric"], group["value"], strict=True))
         skills = dict(zip(group["metric"], group["skill"], strict=True))
         entry = {m: float(values[m]) for m in HEADLINE_METRICS if m in values}
-        for m in ("crps", "brier", "auroc", "mae", "log_loss"):
+        for m in ("crps", "twcrps", "brier", "auroc", "mae", "log_loss"):
             entry[f"{m}_skill"] = float(skills.get(m, np.nan))
         entry["n"] = float(values.get("n", np.nan))
         out[str(model)] = entry
@@ -301,6 +332,69 @@ def headline(scores: pd.DataFrame, baselines: Sequence[str]) -> dict[str, dict[s
         if name is not None:
             best[str(metric)] = name
     out["best_baseline"] = best  # type: ignore[assignment]
+    return out
+
+
+SKILL_METRICS = ("crps", "twcrps", "brier")
+"""Metrics given with block-bootstrap intervals by :func:`skill_table`."""
+
+_KEYS = ["region_id", "attack_type", "origin", "horizon"]
+
+
+def _row_scores(rows: pd.DataFrame, metric: str) -> np.ndarray:
+    if metric == "brier":
+        event = (rows["y"].to_numpy(dtype=float) >= 1).astype(float)
+        return np.asarray((rows["p_any"].to_numpy(dtype=float) - event) ** 2)
+    return rows[metric].to_numpy(dtype=float)
+
+
+def skill_table(predictions: pd.DataFrame, model: str, baselines: Sequence[str],
+                attack_types: Sequence[str] = (ALL,), metrics: Sequence[str] = SKILL_METRICS,
+                n_boot: int = 1000, level: float = 0.9,
+                seed: int = 0) -> dict[str, dict[str, dict[str, Any]]]:
+    """Skill of ``model`` against the best baseline per attack type and metric, with intervals.
+
+    The best baseline is the one with the lowest mean score on the same rows; the interval is a
+    block bootstrap over origins and regions (:func:`models.scores.block_bootstrap_skill`).
+
+    Returns:
+        attack type -> metric -> ``{"skill", "lower", "upper", "baseline", "score", "baseline_score",
+        "n", "level"}`` (types or metrics without rows are left out).
+    """
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    mine = predictions[predictions["model"] == model]
+    for attack_type in attack_types:
+        rows = mine[mine["attack_type"] == attack_type]
+        if rows.empty:
+            continue
+        keys = pd.MultiIndex.from_frame(rows[_KEYS].astype(str))
+        entry: dict[str, dict[str, Any]] = {}
+        for metric in metrics:
+            values = _row_scores(rows, metric)
+            if not np.isfinite(values).all():
+                continue
+            best: tuple[str, np.ndarray] | None = None
+            for name in baselines:
+                base = predictions[(predictions["model"] == name)
+                                   & (predictions["attack_type"] == attack_type)]
+                if base.empty:
+                    continue
+                aligned = base.set_index(pd.MultiIndex.from_frame(base[_KEYS].astype(str)))
+                found = pd.Series(_row_scores(base, metric), index=aligned.index).reindex(keys)
+                b = found.to_numpy(dtype=float)
+                if not np.isfinite(b).all():
+                    continue
+                if best is None or b.mean() < best[1].mean():
+                    best = (name, b)
+            if best is None:
+                continue
+            est, lo, hi = block_bootstrap_skill(values, best[1], rows["origin"].to_numpy(),
+                                                rows["region_id"].to_numpy(), n_boot=n_boot, level=level,
+                                                seed=seed)
+            entry[metric] = {"skill": est, "lower": lo, "upper": hi, "baseline": best[0],
+                             "score": float(values.mean()), "baseline_score": float(best[1].mean()),
+                             "n": len(rows), "level": level}
+        out[attack_type] = entry
     return out
 
 

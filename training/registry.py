@@ -1,10 +1,17 @@
 """The model registry: versions, the ``champion`` and ``challenger`` aliases, and the promotion gate.
 
-The rule: the first version becomes ``champion``. A later version becomes ``challenger`` and is
-promoted to ``champion`` only when its backtest CRPS and Brier score, on the origins it shares with
-the champion's backtest, are both no worse than the champion's (or when forced). Aliases only,
-never stages. A version is registered first and its alias set last, so a training that fails in
-between never leaves a half-registered version marked ``champion``.
+The rule never serves a loser: a version becomes ``champion`` only when
+
+1. its backtest CRPS skill and Brier skill on ``all`` against the best baseline are both >= 0 (the
+   point estimates; their block-bootstrap intervals are reported beside them), and
+2. there is no champion yet, or its CRPS and Brier on the origins it shares with the champion's
+   backtest are both no worse than the champion's;
+
+or when forced. Otherwise it becomes ``challenger`` and the decision says which test failed and by
+how much. (Training then serves the best baseline as the champion when the models lose and there
+is no champion: see :mod:`cli.jobs.train`.) Aliases only, never stages. A version is registered
+first and its alias set last, so a training that fails in between never leaves a half-registered
+version marked ``champion``.
 """
 
 from __future__ import annotations
@@ -67,29 +74,71 @@ class Decision:
     origins_compared: list[str] = field(default_factory=list)
     challenger_scores: dict[str, float] = field(default_factory=dict)
     champion_scores: dict[str, float] = field(default_factory=dict)
+    skill: dict[str, dict[str, Any]] = field(default_factory=dict)
+    baseline_version: str | None = None
+    served_baseline: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain dict for JSON artifacts and CLI output."""
         return asdict(self)
 
 
+SKILL_METRICS: Final[tuple[str, ...]] = ("crps", "brier")
+"""Skills against the best baseline that must be >= 0 for a version to become champion."""
+
+
+def _skill_text(metric: str, entry: Mapping[str, Any]) -> str:
+    lo, hi = entry.get("lower"), entry.get("upper")
+    interval = f" [{lo:+.4f}, {hi:+.4f}]" if isinstance(lo, float) and isinstance(hi, float) else ""
+    value = float(entry.get("skill", float("nan")))
+    return f"{metric} skill {value:+.4f}{interval} vs {entry.get('baseline', '?')}"
+
+
+def skill_failures(skill: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The :data:`SKILL_METRICS` whose skill is missing, NaN or below 0 (as readable text)."""
+    out = []
+    for metric in SKILL_METRICS:
+        entry = skill.get(metric)
+        value = float(entry.get("skill", float("nan"))) if entry else float("nan")
+        if not value >= 0.0:
+            out.append(_skill_text(metric, entry) if entry else f"{metric} skill unknown")
+    return out
+
+
 def decide(version: str, candidate: OriginScores, champion: OriginScores | None,
-           champion_version: str | None = None, force: bool = False) -> Decision:
-    """Apply the promotion rule (pure: no MLflow involved)."""
-    if champion is None:
-        return Decision(version, CHAMPION, True, "first version: no champion yet", force,
-                        challenger_scores=candidate.on(sorted(candidate.by_origin)))
-    common = sorted(set(candidate.by_origin) & set(champion.by_origin))
-    mine = candidate.on(common)
-    theirs = champion.on(common)
+           champion_version: str | None = None, force: bool = False,
+           skill: Mapping[str, Mapping[str, Any]] | None = None) -> Decision:
+    """Apply the promotion rule (pure: no MLflow involved).
+
+    Args:
+        version: the new version.
+        candidate: its backtest scores per origin.
+        champion: the champion's, ``None`` when there is no champion.
+        champion_version: the champion's version.
+        force: promote whatever the scores.
+        skill: metric -> ``{"skill", "lower", "upper", "baseline"}`` of the new version on ``all``
+            (:func:`training.backtest.skill_table`); ``None`` skips the skill test (older callers).
+    """
+    common = sorted(set(candidate.by_origin) & set(champion.by_origin)) if champion is not None else []
+    mine = candidate.on(common if champion is not None else sorted(candidate.by_origin))
+    theirs = champion.on(common) if champion is not None else {}
+    skills = {m: dict(v) for m, v in (skill or {}).items()}
 
     def made(promoted: bool, reason: str) -> Decision:
         return Decision(version=version, alias=CHAMPION if promoted else CHALLENGER, promoted=promoted,
                         reason=reason, forced=force, champion_version=champion_version,
-                        origins_compared=common, challenger_scores=mine, champion_scores=theirs)
+                        origins_compared=common, challenger_scores=mine, champion_scores=theirs,
+                        skill=skills)
 
     if force:
         return made(True, "forced promotion")
+    skill_note = "; ".join(_skill_text(m, skills[m]) for m in SKILL_METRICS if m in skills)
+    if skill is not None:
+        failed = skill_failures(skills)
+        if failed:
+            return made(False, "loses to the best baseline: " + "; ".join(failed))
+    if champion is None:
+        return made(True, "first version: no champion yet" + (f"; {skill_note}" if skill_note else ""))
     if not common:
         return made(False, "no backtest origin in common with the champion: scores are not comparable "
                     "(use --force to promote anyway)")
@@ -98,7 +147,8 @@ def decide(version: str, candidate: OriginScores, champion: OriginScores | None,
         return made(False, "worse than the champion: "
                     + ", ".join(f"{m} {mine[m]:.4f} > {theirs[m]:.4f}" for m in worse))
     return made(True, "no worse than the champion: "
-                + ", ".join(f"{m} {mine[m]:.4f} <= {theirs[m]:.4f}" for m in KEY_METRICS))
+                + ", ".join(f"{m} {mine[m]:.4f} <= {theirs[m]:.4f}" for m in KEY_METRICS)
+                + (f"; {skill_note}" if skill_note else ""))
 
 
 class Registry:

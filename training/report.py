@@ -175,3 +175,22 @@ def write_report(result: BacktestResult, panel: Panel, out_dir: str | Path,
     paths["report.md"] = out / "report.md"
     paths["report.md"].write_text("\n".join(lines), encoding="utf-8")
     return paths
+
+
+TRACK_RECORD_COLUMNS = ("region_id", "attack_type", "origin", "target_month", "horizon", "y", "mean",
+                        "q10", "q50", "q90", "p_any")
+"""Columns of a served model's track record (its backtest forecasts beside what happened)."""
+
+
+def track_record(predictions: pd.DataFrame, model: str) -> pd.DataFrame:
+    """The backtest rows of ``model``: every past forecast with the observed count ``y``.
+
+    Sorted by region, attack type, target month and horizon; empty (with the columns) when the
+    model has no rows.
+    """
+    rows = predictions[predictions["model"] == model]
+    out = rows[list(TRACK_RECORD_COLUMNS)].copy()
+    out["origin"] = out["origin"].astype(str)
+    out["target_month"] = out["target_month"].astype(str)
+    out["horizon"] = out["horizon"].astype("int64")
+    return out.sort_values(["region_id", "attack_type", "target_month", "horizon"]).reset_index(drop=True)

@@ -16,7 +16,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -31,17 +31,18 @@ from models.bundle import ForecastBundle
 from models.bundle import headline as forecast_headline
 from models.episodes import CATALOG_VERSION, load_catalog
 from models.estimators.base import Forecaster
+from models.estimators.combined import CombinedForecaster
 from models.panel import Panel
 from models.pyfunc import BUNDLE_ARTIFACT, BundleModel, save_bundle
 from models.study import Study, run_study
-from models.taxonomy import TAXONOMY_VERSION
+from models.taxonomy import ALL, PANEL_TYPES, TAXONOMY_VERSION
 from training import dataset, run_record
-from training.backtest import CLASSIFIER, BacktestResult, run_backtest
+from training.backtest import CLASSIFIER, BacktestResult, run_backtest, skill_table
 from training.dataset import EventsInput
 from training.executors import make_executor
 from training.fingerprint import events_fingerprint
 from training.registry import CHAMPION, COMPLETE_TAG, SCORES_TAG, Decision, OriginScores, Registry, decide
-from training.report import write_report
+from training.report import track_record, write_report
 from training.selection import (
     SELECTED,
     build_combined,
@@ -50,6 +51,7 @@ from training.selection import (
     model_factories,
     resolve_models,
     select,
+    served_coherence,
     walk_forward,
 )
 from training.settings import TrainingSettings
@@ -196,9 +198,11 @@ def _run(events: EventsInput, opts: TrainOptions, conf: TrainingSettings, catalo
         stack.close()  # release the workers before the final fit
         with progress.step("fit", "fitting the served model on all data", timings):
             choice = select(result.predictions)
-            served = build_combined(factories, choice, clf).fit(data.panel)
+            coherence = served_coherence(result.predictions, choice, data.panel.cutoff)
+            served = build_combined(factories, choice, clf, coherence).fit(data.panel)
+            skill = skill_table(result.predictions, SELECTED, result.baselines, REPORTED_TYPES)
             study = run_study(data.panel, data.catalog, placebo_draws=TRAIN_PLACEBO_DRAWS, seed=opts.seed)
-            bundle = _bundle(served, data, opts, conf, parent, choice, tracker, study)
+            bundle = _bundle(served, data, opts, conf, parent, choice, tracker, result, skill, study)
             frame = bundle.forecast()
         with progress.step("log", "logging runs, artifacts and the model bundle", timings):
             family_runs = _log_families(tracker, parent, result, factories, clf)
@@ -212,7 +216,10 @@ def _run(events: EventsInput, opts: TrainOptions, conf: TrainingSettings, catalo
                 "data_fingerprint": data.fingerprint, "served_model": SELECTED,
                 "origins": f"{data.origins[0]}:{data.origins[-1]}"})
         with progress.step("gate", "comparing with the champion", timings):
-            decision = _gate(tracker, registry, parent, version, scores, opts.force)
+            decision = _gate(tracker, registry, parent, version, scores, opts.force, skill.get(ALL, {}))
+            if not decision.promoted and decision.champion_version is None:
+                decision = _serve_baseline(tracker, registry, parent, decision, result, data, opts, conf,
+                                           study)
         timings["total"] = time.perf_counter() - started
         tracker.log_metrics(parent, {f"seconds/{k}": v for k, v in timings.items()})
         tracker.end_run(parent)
@@ -325,20 +332,30 @@ def _log_served(tracker: Tracker, parent: str, result: BacktestResult, data: _Da
     return headline
 
 
+REPORTED_TYPES = (ALL, "kidnapping", "bombing", "armed_assault", "armed_clash", "suicide_attack")
+"""Attack types whose skills (with intervals) the bundle carries and ``/v1/model`` shows."""
+
+
 def _bundle(served: Forecaster, data: _Data, opts: TrainOptions, conf: TrainingSettings, run_id: str,
-            choice: Mapping[str, Mapping[str, Any]], tracker: Tracker, study: Study) -> ForecastBundle:
+            choice: Mapping[str, Mapping[str, Any]], tracker: Tracker, result: BacktestResult,
+            skill: Mapping[str, Any], study: Study, served_model: str = SELECTED) -> ForecastBundle:
+    head = result.headline.get(served_model, {})
     provenance = {
         "model_name": conf.registered_model_name, "model_version": _next_version(tracker, conf),
         "run_id": run_id, "data_cutoff": str(data.panel.cutoff),
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "data_fingerprint": data.fingerprint, "taxonomy_version": TAXONOMY_VERSION,
-        "catalog_version": CATALOG_VERSION, "served_model": SELECTED,
-        "backtest": {"origins": [str(o) for o in data.origins], "horizon": opts.horizon,
-                     "choice": choice_summary(choice)},
+        "catalog_version": CATALOG_VERSION, "served_model": served_model,
+        "backtest": _json_ready({
+            "origins": [str(o) for o in data.origins], "horizon": opts.horizon,
+            "choice": choice_summary(choice), "baselines": list(result.baselines),
+            "headline": {k: float(v) for k, v in head.items() if isinstance(v, int | float)},
+            "skill": skill}),
         "study": _json_ready(study.to_dict()),
     }
     return ForecastBundle(forecaster=served, state=data.panel, catalog=data.catalog, provenance=provenance,
-                          horizon=opts.horizon, mix_model=_mix_model(data))
+                          horizon=opts.horizon, mix_model=_mix_model(data),
+                          track_record=track_record(result.predictions, served_model))
 
 
 def _next_version(tracker: Tracker, conf: TrainingSettings) -> str:
@@ -369,14 +386,50 @@ def _log_bundle(tracker: Tracker, parent: str, bundle: ForecastBundle, frame: pd
                                   pip_requirements=run_record.requirements())
 
 
+def _serve_baseline(tracker: Tracker, registry: Registry, parent: str, decision: Decision,
+                    result: BacktestResult, data: _Data, opts: TrainOptions,
+                    conf: TrainingSettings, study: Study) -> Decision:
+    """The models lost and there is no champion: register the best baseline and make it the champion.
+
+    The baseline is the one with the lowest CRPS on ``all``; it serves its own distribution for every
+    attack type (already coherent: its type means add up to its ``all`` mean).
+    """
+    name = str(decision.skill.get("crps", {}).get("baseline") or "mean12")
+    factories = model_factories(data.catalog)
+    choice = {t: {"count_model": name, "p_any": "count"} for t in PANEL_TYPES}
+    served = CombinedForecaster(members={name: factories[name]()}, choice=choice, default_model=name,
+                                coherent=False).fit(data.panel)
+    own = skill_table(result.predictions, name, result.baselines, REPORTED_TYPES)
+    bundle = _bundle(served, data, opts, conf, parent, choice, tracker, result, own, study,
+                     served_model=name)
+    frame = bundle.forecast()
+    with tempfile.TemporaryDirectory(prefix="threatcast-baseline-") as tmp:
+        path = save_bundle(bundle, tmp)
+        uri = tracker.log_pyfunc(parent, name="baseline_bundle", python_model=BundleModel(),
+                                 artifacts={BUNDLE_ARTIFACT: str(path)},
+                                 signature=run_record.request_signature(frame),
+                                 pip_requirements=run_record.requirements())
+    scores = run_record.origin_scores(result.predictions, name)
+    version = registry.register(uri, parent, {
+        SCORES_TAG: scores.to_json(), "data_cutoff": str(data.panel.cutoff),
+        "data_fingerprint": data.fingerprint, "served_model": name,
+        "origins": f"{data.origins[0]}:{data.origins[-1]}"})
+    reason = (f"{decision.reason}; the best baseline {name!r} is served as the champion instead "
+              f"(version {version}): the models do not beat it")
+    registry.set_version_tags(version, {COMPLETE_TAG: "true", "threatcast.decision": reason})
+    registry.set_alias(CHAMPION, version)
+    tracker.set_tags(parent, {"threatcast.baseline_version": version, "threatcast.decision": reason})
+    return replace(decision, reason=reason, baseline_version=version, served_baseline=name)
+
+
 def _gate(tracker: Tracker, registry: Registry, parent: str, version: str, scores: OriginScores,
-          force: bool) -> Decision:
+          force: bool, skill: Mapping[str, Mapping[str, Any]] | None = None) -> Decision:
     champion = registry.version_by_alias(CHAMPION)
     champion_scores = registry.scores(champion) if champion is not None else None
     if champion is not None and champion_scores is None:
         champion_scores = OriginScores({})
     decision = decide(version, scores, champion_scores,
-                      None if champion is None else str(champion.version), force)
+                      None if champion is None else str(champion.version), force, skill)
     tracker.log_dict(parent, decision.as_dict(), "promotion/decision.json")
     tracker.set_tags(parent, {"threatcast.version": version, "threatcast.alias": decision.alias,
                               "threatcast.promoted": str(decision.promoted).lower(),
@@ -385,6 +438,9 @@ def _gate(tracker: Tracker, registry: Registry, parent: str, version: str, score
                                 "promotion/forced": force,
                                 "promotion/champion_version": decision.champion_version or "none"})
     numbers = {f"promotion/challenger_{k}": v for k, v in decision.challenger_scores.items()}
+    numbers.update({f"promotion/skill_{m}{suffix}": float(e[key]) for m, e in decision.skill.items()
+                    for key, suffix in (("skill", ""), ("lower", "_lower"), ("upper", "_upper"))
+                    if isinstance(e.get(key), int | float) and math.isfinite(float(e[key]))})
     numbers.update({f"promotion/champion_{k}": v for k, v in decision.champion_scores.items()})
     tracker.log_metrics(parent, numbers)
     registry.set_version_tags(version, {COMPLETE_TAG: "true", "threatcast.decision": decision.reason})

@@ -6,6 +6,21 @@ source is ``"count"`` (the chosen count model's own P(count >= 1)), ``"classifie
 source at those horizons. :class:`CombinedForecaster` fits the members the table uses and applies it;
 the table itself comes from :func:`training.selection.select`. Types missing from the table use
 ``default_model`` and the count model's ``p_any``.
+
+The served distribution of every cell is one coherent hurdle (:func:`coherent_cells`):
+
+1. *combination with the baseline*: the chosen model's mean and variance are pooled with the
+   baseline's (``mean12``) with weight ``w`` per attack type (a linear pool, moment form);
+2. *recalibrated P(count >= 1)*: ``p = sigmoid(c0 + c1 logit(p_source) + c2 logit(p_baseline))``
+   per attack type (a logistic stack: combination with the baseline and recalibration at once);
+3. *reconciliation*: per region and horizon the attack-type means are reconciled with the ``all``
+   mean by weighted least squares (:func:`models.distributions.reconcile_wls`), so they add up;
+4. the cell's distribution is the hurdle with that ``p`` and that mean
+   (:func:`models.distributions.hurdle_from_moments`): ``p_any == 1 - F(0)``, the quantiles and the
+   mean all come from it.
+
+``w`` and ``c`` are learned out of time, on a rolling window of backtest rows
+(:func:`training.selection.learn_coherence`); without them the layer is the identity combination.
 """
 
 from __future__ import annotations
@@ -18,14 +33,107 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from models.distributions import CountPredictive
+from models.distributions import CountPredictive, HurdlePredictive, hurdle_from_moments, reconcile_wls
 from models.estimators.base import Forecaster, forecast_index, frame_from_predictive
+from models.estimators.baselines import Mean12Poisson
+from models.estimators.count import EXPLAIN_COLUMNS, PooledNegBin
 from models.forecast import DEFAULT_QUANTILES
 from models.panel import Panel
 from models.scores import predictive_cdf
 from models.taxonomy import PANEL_TYPES
 
 P_ANY_SOURCES = ("count", "classifier", "blend")
+
+P_CLIP = 1e-4
+"""Probabilities enter the logistic stack clipped to ``[1e-4, 1 - 1e-4]``."""
+
+IDENTITY: dict[str, Any] = {"w": 0.0, "coef": [0.0, 1.0, 0.0]}
+"""Coherence parameters of a type without evidence: no baseline weight, no recalibration."""
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    q = np.clip(np.asarray(p, dtype=float), P_CLIP, 1.0 - P_CLIP)
+    return np.asarray(np.log(q) - np.log1p(-q))
+
+
+def pool_moments(mean: np.ndarray, var: np.ndarray, base_mean: np.ndarray, base_var: np.ndarray,
+                 w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of the linear pool ``(1 - w) model + w baseline``."""
+    m = (1.0 - w) * mean + w * base_mean
+    second = (1.0 - w) * (var + mean ** 2) + w * (base_var + base_mean ** 2)
+    return m, np.clip(second - m ** 2, 0.0, None)
+
+
+def stack_probability(p: np.ndarray, base_p: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """``sigmoid(c0 + c1 logit(p) + c2 logit(base_p))`` per row (``coef`` shape ``(n, 3)``)."""
+    z = coef[:, 0] + coef[:, 1] * _logit(p) + coef[:, 2] * _logit(base_p)
+    stacked = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+    identity = (coef[:, 0] == 0.0) & (coef[:, 1] == 1.0) & (coef[:, 2] == 0.0)
+    return np.asarray(np.where(identity, np.clip(p, 0.0, 1.0), stacked))
+
+
+RECONCILE_METHODS = ("wls", "top")
+"""``wls``: the gap is shared by the types and ``all`` in proportion to their variances; ``top``: ``all``
+is kept and the types take the whole gap (in proportion to their variances)."""
+
+
+def reconcile_frame(keys: pd.DataFrame, mean: np.ndarray, var: np.ndarray, method: str = "wls") -> np.ndarray:
+    """Reconciled means: per group of ``keys`` (region, origin, horizon) the types add up to ``all``.
+
+    ``keys`` has ``region_id``, ``origin``, ``horizon`` and ``attack_type``; a group missing its
+    ``all`` row or a type keeps its means.
+    """
+    if len(keys) == 0:
+        return np.asarray(mean, dtype=float).copy()
+    group = pd.MultiIndex.from_frame(keys[["region_id", "origin", "horizon"]].astype(str))
+    gid, uniques = pd.factorize(group)
+    tid = pd.Index(PANEL_TYPES).get_indexer(pd.Index(keys["attack_type"]))
+    n_g, n_t = len(uniques), len(PANEL_TYPES)
+    m = np.full((n_g, n_t), np.nan)
+    v = np.full((n_g, n_t), np.nan)
+    m[gid, tid] = mean
+    v[gid, tid] = var
+    full = np.isfinite(m).all(axis=1)
+    out_m = m.copy()
+    if full.any():
+        if method not in RECONCILE_METHODS:
+            raise ValueError(f"reconciliation must be one of {RECONCILE_METHODS}, got {method!r}")
+        top_var = v[full, -1] if method == "wls" else np.zeros(int(full.sum()))
+        bottom, top = reconcile_wls(m[full, :-1], v[full, :-1], m[full, -1], top_var)
+        out_m[np.flatnonzero(full), :-1] = bottom
+        out_m[np.flatnonzero(full), -1] = top
+    return np.asarray(out_m[gid, tid])
+
+
+def coherent_cells(keys: pd.DataFrame, mean: np.ndarray, var: np.ndarray, p_any: np.ndarray,
+                   base_mean: np.ndarray, base_var: np.ndarray, base_p: np.ndarray,
+                   params: Mapping[str, Mapping[str, Any]] | None,
+                   reconcile: bool | str = True) -> HurdlePredictive:
+    """The coherent hurdle of every row (see the module docstring).
+
+    Args:
+        keys: ``region_id``, ``origin``, ``horizon``, ``attack_type`` of each row.
+        mean: the chosen count model's means.
+        var: its variances.
+        p_any: the chosen ``p_any`` source.
+        base_mean: the baseline's (``mean12``) means.
+        base_var: its variances.
+        base_p: its P(count >= 1).
+        params: attack type -> ``{"w": weight of the baseline, "coef": [c0, c1, c2]}``; missing
+            types (or ``None``) use :data:`IDENTITY`.
+        reconcile: whether (and how: a :data:`RECONCILE_METHODS` name; ``True`` is ``wls``) to
+            reconcile the types with ``all``.
+    """
+    types = keys["attack_type"].to_numpy(dtype=object)
+    table = {t: {**IDENTITY, **dict((params or {}).get(t, {}))} for t in PANEL_TYPES}
+    w = np.asarray([float(table[t]["w"]) for t in types], dtype=float)
+    coef = np.asarray([list(table[t]["coef"]) for t in types], dtype=float).reshape(len(types), 3)
+    m, v = pool_moments(np.asarray(mean, dtype=float), np.asarray(var, dtype=float),
+                        np.asarray(base_mean, dtype=float), np.asarray(base_var, dtype=float), w)
+    p = stack_probability(np.asarray(p_any, dtype=float), np.asarray(base_p, dtype=float), coef)
+    if reconcile:
+        m = reconcile_frame(keys, m, v, "wls" if reconcile is True else str(reconcile))
+    return hurdle_from_moments(p, m, v)
 
 
 class ProbabilityModel(Protocol):
@@ -72,6 +180,10 @@ class StackedPredictive(CountPredictive):
         """Expected counts."""
         return self._gather("mean")
 
+    def variance(self) -> np.ndarray:
+        """Variances of the counts."""
+        return self._gather("variance")
+
     def quantiles(self, levels: Sequence[float]) -> np.ndarray:
         """Quantiles, shape ``(n, len(levels))``."""
         return self._gather("quantiles", len(levels), levels)
@@ -81,13 +193,15 @@ class StackedPredictive(CountPredictive):
         return self._gather("p_any")
 
     def cdf(self, k: np.ndarray) -> np.ndarray:
-        """P(count <= k), one ``k`` per row."""
+        """P(count <= k): one ``k`` per row (``(n,)``) or a grid per row (``(n, m)``)."""
         values = np.asarray(k, dtype=float)
-        out = np.zeros(len(self))
+        out = np.zeros(values.shape)
         for j, dist in enumerate(self.parts):
             sel = self.part == j
             if sel.any():
-                out[sel] = predictive_cdf(dist.take(self.rows[sel]), values[sel])
+                sub = dist.take(self.rows[sel])
+                out[sel] = predictive_cdf(sub, values[sel]) if values.ndim == 1 else \
+                    sub.cdf(values[sel])  # type: ignore[attr-defined]
         return out
 
     def crps(self, observed: np.ndarray) -> np.ndarray:
@@ -114,17 +228,30 @@ class CombinedForecaster(Forecaster):
         choice: attack type -> ``{"count_model": name, "p_any": "count"|"classifier"|"blend"}``.
         classifier: unfitted P(count >= 1) model, needed when any type's source is not ``count``.
         default_model: count model of attack types missing from ``choice``.
+        coherence: attack type -> ``{"w": baseline weight, "coef": [c0, c1, c2]}`` learned out of
+            time (see :func:`coherent_cells`); ``None`` is the identity combination.
+        coherent: serve the coherent hurdle (reconciled types); ``False`` serves the members' own
+            distributions with the chosen ``p_any`` beside them (the layout before the hurdle).
     """
 
     name = "combined"
 
     def __init__(self, members: Mapping[str, Forecaster] | None = None,
                  choice: Mapping[str, Mapping[str, Any]] | None = None,
-                 classifier: ProbabilityModel | None = None, default_model: str | None = None) -> None:
+                 classifier: ProbabilityModel | None = None, default_model: str | None = None,
+                 coherence: Mapping[str, Mapping[str, Any]] | None = None, coherent: bool = True) -> None:
         self.members = members
         self.choice = choice
         self.classifier = classifier
         self.default_model = default_model
+        self.coherence = coherence
+        self.coherent = coherent
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # bundles pickled before the coherent layer served the members' distributions as they were
+        state.setdefault("coherence", None)
+        state.setdefault("coherent", False)
+        super().__setstate__(state)
 
     def _table(self) -> dict[str, dict[str, Any]]:
         members = dict(self.members or {})
@@ -158,13 +285,14 @@ class CombinedForecaster(Forecaster):
         needs_clf = any(src != "count" for e in self.table_.values()
                         for src in (e["p_any"], *e.get("p_any_by_horizon", {}).values()))
         self.classifier_ = fresh(self.classifier).fit(panel) if needs_clf else None
-        self.report_ = {"family": self.name, "choice": self.table_,
+        self.report_ = {"family": self.name, "choice": self.table_, "coherent": bool(self.coherent),
+                        "coherence": {t: dict(v) for t, v in (self.coherence or {}).items()},
                         "members": {n: m.fit_report() for n, m in self.members_.items()}}
         self.fitted_ = True
         return self
 
-    def predict_dist(self, state: Panel, horizon: int) -> tuple[pd.DataFrame, CountPredictive]:
-        """Each row's distribution from the count model chosen for its attack type."""
+    def member_dist(self, state: Panel, horizon: int) -> tuple[pd.DataFrame, StackedPredictive]:
+        """Each row's distribution from the count model chosen for its attack type (before the hurdle)."""
         self.check_fitted()
         names = list(self.members_)
         index: pd.DataFrame | None = None
@@ -177,17 +305,35 @@ class CombinedForecaster(Forecaster):
         part = chosen.reindex(index["attack_type"]).to_numpy(dtype=int)
         return index, StackedPredictive(parts, part, np.arange(len(index)))
 
-    def predict_p_any(self, state: Panel, horizon: int, dist: CountPredictive | None = None) -> np.ndarray:
-        """P(count >= 1) of every row, from the source chosen for its attack type."""
-        self.check_fitted()
-        own = dist if dist is not None else self.predict_dist(state, horizon)[1]
-        p = own.p_any()
+    def source_p_any(self, state: Panel, horizon: int, dist: CountPredictive) -> np.ndarray:
+        """P(count >= 1) of every row from the source chosen for its attack type (before the stack)."""
+        p = dist.p_any()
         if self.classifier_ is None:
             return p
         index = forecast_index(state, horizon)
         clf = np.clip(np.asarray(self.classifier_.predict_proba(state, horizon), dtype=float), 0.0, 1.0)
         src = self._sources(index)
         return np.where(src == "classifier", clf, np.where(src == "blend", 0.5 * (p + clf), p))
+
+    def predict_dist(self, state: Panel, horizon: int) -> tuple[pd.DataFrame, CountPredictive]:
+        """The coherent hurdle of every row (the members' distributions when ``coherent`` is off)."""
+        index, raw = self.member_dist(state, horizon)
+        if not getattr(self, "coherent", False):
+            return index, raw
+        p = self.source_p_any(state, horizon, raw)
+        base = Mean12Poisson().fit(state).predict_dist(state, horizon)[1]
+        dist = coherent_cells(index, raw.mean(), raw.variance(), p, base.mean(), base.variance(),
+                              base.p_any(), getattr(self, "coherence", None))
+        return index, dist
+
+    def predict_p_any(self, state: Panel, horizon: int, dist: CountPredictive | None = None) -> np.ndarray:
+        """P(count >= 1) of every row: the served distribution's own (the chosen source without it)."""
+        self.check_fitted()
+        if getattr(self, "coherent", False):
+            own = dist if dist is not None else self.predict_dist(state, horizon)[1]
+            return own.p_any()
+        raw = dist if dist is not None else self.member_dist(state, horizon)[1]
+        return self.source_p_any(state, horizon, raw)
 
     def _sources(self, index: pd.DataFrame) -> np.ndarray:
         """The ``p_any`` source of every forecast row (per horizon where the table says so)."""
@@ -199,7 +345,21 @@ class CombinedForecaster(Forecaster):
 
     def predict(self, state: Panel, horizon: int,
                 quantiles: Sequence[float] = DEFAULT_QUANTILES) -> pd.DataFrame:
-        """The forecast frame, with ``p_any`` from the chosen source of each attack type."""
+        """The forecast frame; coherent: every column from the one hurdle of each row."""
         index, dist = self.predict_dist(state, horizon)
+        if getattr(self, "coherent", False):
+            return frame_from_predictive(index, dist, quantiles)
         p = self.predict_p_any(state, horizon, dist) if self.classifier_ is not None else None
         return frame_from_predictive(index, dist, quantiles, p_any=p)
+
+    def explain(self, state: Panel, horizon: int) -> pd.DataFrame:
+        """The pooled count model's terms behind each row (see :meth:`PooledNegBin.explain`).
+
+        Empty (with the columns) when no member is or falls back on a :class:`PooledNegBin`.
+        """
+        self.check_fitted()
+        for member in self.members_.values():
+            pooled = member if isinstance(member, PooledNegBin) else getattr(member, "fallback_", None)
+            if isinstance(pooled, PooledNegBin):
+                return pooled.explain(state, horizon)
+        return pd.DataFrame(columns=list(EXPLAIN_COLUMNS))

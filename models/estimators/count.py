@@ -38,6 +38,7 @@ from models.estimators.base import Forecaster, forecast_index
 from models.features import (
     FeatureCube,
     build_cube,
+    design_names,
     design_rows,
     gamma_prior,
     known_regions,
@@ -53,6 +54,19 @@ _MIN_ALPHA = 1e-3
 _MAX_COEF = 25.0
 ALPHA_SCALES: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)
 """Candidate multipliers of the moment dispersion, chosen out of time by :func:`dispersion_scale`."""
+DRIVERS: dict[str, tuple[str, ...]] = {
+    "recent trend": ("own_lag0", "own_lag1", "own_lag2", "own_roll3", "own_roll6", "own_ewm3",
+                     "own_since_event", "all_lag0", "all_roll3", "all_ewm3", "all_since_event"),
+    "longer-run level": ("own_roll12", "own_roll24", "own_ewm12", "all_roll12", "log_level", "log_recent"),
+    "country activity": ("own_country_roll3", "own_country_roll12", "all_country_roll12"),
+    "occupation phase": ("phase_during", "phase_after", "post_window", "log_since_end"),
+    "season": ("target_sin", "target_cos", "own_lag11"),
+    "region age": ("log_age",),
+}
+"""Groups of design columns reported as the drivers of a forecast (see :meth:`PooledNegBin.explain`)."""
+
+EXPLAIN_COLUMNS: tuple[str, ...] = ("region_id", "attack_type", "horizon", "driver", "effect")
+
 _FIT_ERRORS = (FloatingPointError, ValueError, np.linalg.LinAlgError, MissingDataError,
                PerfectSeparationError)
 
@@ -330,6 +344,46 @@ class PooledNegBin(Forecaster):
                 mu[:, k, h - 1] = fit.mean(x if x is not None else np.zeros((n_r, 0)), level)
                 alpha[:, k, h - 1] = fit.alpha
         return index, mu.ravel(), alpha.ravel()
+
+    def explain(self, state: Panel, horizon: int) -> pd.DataFrame:
+        """The model's own terms behind each row's mean, grouped into :data:`DRIVERS`.
+
+        The regression is ``log mean = log level + b0 + sum_j b_j z_j`` with ``level`` the region's
+        shrunken 12-month mean (the offset) and ``z_j`` the standardised design; a driver's
+        ``effect`` is the sum of its ``b_j z_j``: how far (in log units, ``exp(effect)`` as a
+        factor) it moves the forecast from the 12-month level, relative to an average row.
+        ``fallback-mean`` fits have no terms (every effect 0).
+
+        Returns:
+            ``region_id``, ``attack_type``, ``horizon``, ``driver``, ``effect`` (one row per
+            forecast row and driver).
+        """
+        self.check_fitted()
+        fc = build_cube(state, self.catalog_)
+        n_r = len(fc.regions)
+        r = np.arange(n_r)
+        m = np.full(n_r, len(fc.months) - 1)
+        frames = []
+        for k, attack_type in enumerate(PANEL_TYPES):
+            prior = self.priors_[attack_type]
+            names = design_names(k)
+            for h in range(1, horizon + 1):
+                fit = self.fits_[(attack_type, min(h, self.max_horizon))]
+                effects = np.zeros((n_r, len(DRIVERS)))
+                if fit.method != "fallback-mean" and n_r:
+                    z = (design_rows(fc, k, r, m, h, prior) - fit.center) / fit.scale
+                    terms = z * fit.coef[1:][None, :]
+                    for g, cols in enumerate(DRIVERS.values()):
+                        idx = [names.index(c) for c in cols if c in names]
+                        effects[:, g] = terms[:, idx].sum(axis=1)
+                frames.append(pd.DataFrame({
+                    "region_id": np.repeat(fc.regions, len(DRIVERS)),
+                    "attack_type": attack_type, "horizon": h,
+                    "driver": np.tile(np.asarray(list(DRIVERS), dtype=object), n_r),
+                    "effect": effects.ravel()}))
+        if not frames:
+            return pd.DataFrame(columns=list(EXPLAIN_COLUMNS))
+        return pd.concat(frames, ignore_index=True)[list(EXPLAIN_COLUMNS)]
 
     def predict_dist(self, state: Panel, horizon: int) -> tuple[pd.DataFrame, NegBinPredictive]:
         """Negative binomial predictive distribution of every region x type x horizon row."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -34,7 +35,29 @@ async def model_info(served: ServedDep) -> dict[str, Any]:
         "regions": len(served.infos),
         "loaded_at": served.loaded.loaded_at,
         "backtest": backtest if isinstance(backtest, dict) else {},
+        **_skills(backtest if isinstance(backtest, dict) else {}),
     }
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _skills(backtest: dict[str, Any]) -> dict[str, Any]:
+    """The headline scores and the skills with intervals recorded in the bundle's provenance."""
+    headline = {str(k): _finite(v) for k, v in dict(backtest.get("headline") or {}).items()}
+    skill: dict[str, dict[str, Any]] = {}
+    for attack_type, metrics in dict(backtest.get("skill") or {}).items():
+        skill[str(attack_type)] = {
+            str(m): {"skill": _finite(e.get("skill")), "lower": _finite(e.get("lower")),
+                     "upper": _finite(e.get("upper")), "baseline": str(e.get("baseline", "")),
+                     "level": _finite(e.get("level")), "n": None if e.get("n") is None else int(e["n"])}
+            for m, e in dict(metrics).items() if isinstance(e, dict)}
+    return {"headline": headline, "skill": skill}
 
 
 @router.post("/v1/admin/reload", response_model=ReloadResult, dependencies=[Depends(require_admin)],

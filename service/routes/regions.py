@@ -20,7 +20,7 @@ from service.routes.common import (
     country_filter,
     json_bytes,
 )
-from service.schemas import RegionDetail, RegionForecast, RegionHistory, RegionList
+from service.schemas import RegionDetail, RegionForecast, RegionHistory, RegionList, TrackRecord
 from service.table import dumps, missing
 
 router = APIRouter(prefix="/v1/regions", tags=["regions"])
@@ -86,3 +86,33 @@ async def region_history(served: ServedDep, settings: SettingsDep, region_id: Re
                                     "message": f"must be <= {settings.max_history_months}"}]})
     return {"region_id": region_id, "model_version": served.version, "data_cutoff": served.cutoff,
             "stale": served.is_stale(), **served.history.region(region_id, months)}
+
+
+@router.get("/{region_id}/track-record", response_model=TrackRecord, responses=ERRORS,
+            summary="Past forecasts of one region against what happened")
+async def region_track_record(served: ServedDep, region_id: RegionPath, attack_type: AttackTypeQuery = None,
+                              horizon: HorizonQuery = None) -> dict[str, Any]:
+    """The served model's backtest forecasts of this region (by type and horizon) with the observed counts.
+
+    ``summary`` gives, per attack type and horizon, the mean absolute error of the mean, the share
+    of counts inside [q10, q90] and the Brier score of ``p_any``. Empty when the model carries no
+    track record (bundles trained before it existed).
+    """
+    check_region(served, region_id)
+    rows = [r for r in served.track.get(region_id, [])
+            if (attack_type is None or r["attack_type"] == attack_type)
+            and (horizon is None or r["horizon"] == horizon)]
+    groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for r in rows:
+        groups.setdefault((r["attack_type"], r["horizon"]), []).append(r)
+    summary = []
+    for (atype, h), group in groups.items():
+        n = len(group)
+        summary.append({
+            "attack_type": atype, "horizon": h, "n": n,
+            "mean_abs_error": round(sum(abs(g["mean"] - g["observed"]) for g in group) / n, 4),
+            "inside_q10_q90": round(sum(g["q10"] <= g["observed"] <= g["q90"] for g in group) / n, 4),
+            "brier": round(sum((g["p_any"] - (g["observed"] >= 1)) ** 2 for g in group) / n, 4)})
+    return {"region_id": region_id, "model_version": served.version,
+            "served_model": served.loaded.provenance.get("served_model"), "count": len(rows),
+            "summary": summary, "rows": rows}

@@ -96,7 +96,7 @@ def test_walk_forward_uses_only_observed_targets():
     second = pd.concat([_rows("last_value", [0.7, 0.7], [0.8, 0.8], y, origin="2018-03"),
                         _rows("pooled_negbin", [0.2, 0.2], [0.6, 0.6], y, origin="2018-03")],
                        ignore_index=True)
-    rows = walk_forward(pd.concat([first, second], ignore_index=True))
+    rows = walk_forward(pd.concat([first, second], ignore_index=True), coherent=False)
     by_origin = rows.groupby("origin")["crps"].first()
     assert by_origin["2018-01"] == pytest.approx(0.9)  # default: the fitted family
     assert by_origin["2018-03"] == pytest.approx(0.7)  # chosen from 2018-01's outcome
@@ -147,7 +147,7 @@ def test_combined_forecaster_applies_the_choice(panel):
               ALL: {"count_model": "mean12", "p_any": "classifier"}}
     members = {"zero": ZeroForecaster(), "mean12": Mean12Poisson(), "last_value": LastValuePoisson()}
     model = CombinedForecaster(members=members, choice=choice, classifier=_RateClassifier(),
-                               default_model="last_value").fit(panel)
+                               default_model="last_value", coherent=False).fit(panel)
     assert set(model.members_) == {"zero", "mean12", "last_value"}
     frame = model.predict(panel, 2, quantiles=(0.05, 0.5, 0.95))
     check_forecast_frame(frame, (0.05, 0.5, 0.95))
@@ -186,8 +186,8 @@ def test_build_combined_from_a_choice_table(panel):
     choice = {t: {"count_model": "bootstrap24" if t == ALL else "mean12", "p_any": "count", "crps": {}}
               for t in PANEL_TYPES}
     model = build_combined(factories, choice)
-    assert model.choice == choice_summary(choice)
-    frame = model.fit(panel).predict(panel, 1)
+    assert model.choice == choice_summary(choice) and model.coherent
+    frame = model.set_params(coherent=False).fit(panel).predict(panel, 1)
     boot = Bootstrap24().fit(panel).predict(panel, 1)
     is_all = frame["attack_type"] == ALL
     np.testing.assert_allclose(frame.loc[is_all, "q90"], boot.loc[is_all, "q90"])
