@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from training.ingest import ingest, write_ingest
+from training.ingest import EmptyIngestError, ingest, write_ingest
 from training.sources import FORMAT_CHOICES, SourceFormatError
 
 DATA_DIR_ENV = "THREATCAST_DATA_DIR"
@@ -55,6 +55,8 @@ def ingest_command(
                                            help="Where events.parquet and rejected.csv go.")] = Path("data"),
     no_perpetrator_filter: Annotated[bool, typer.Option(
         "--no-perpetrator-filter", help="Keep events whatever the perpetrator type.")] = False,
+    allow_empty: Annotated[bool, typer.Option(
+        "--allow-empty", help="Write the outputs even when no event is accepted.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead.")] = False,
 ) -> None:
     """Read event files (ACLED, UCDP GED, GTD or canonical) into validated canonical events."""
@@ -63,12 +65,16 @@ def ingest_command(
         raise typer.Exit(2)
     try:
         result = ingest(files, fmt=fmt, perpetrator_filter=not no_perpetrator_filter)
-        outputs = write_ingest(result, data_dir)
+        outputs = write_ingest(result, data_dir, allow_empty=allow_empty)
     except SourceFormatError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    except EmptyIngestError as exc:
+        typer.echo(f"error: {exc}; pass --allow-empty to write an empty result", err=True)
+        raise typer.Exit(2) from None
     except OSError as exc:
-        typer.echo(f"error: cannot write to {data_dir}: {exc}", err=True)
+        typer.echo(f"error: cannot write to {data_dir}: {exc.strerror or exc}; "
+                   "the previous outputs are unchanged", err=True)
         raise typer.Exit(2) from None
     written = [outputs.events, outputs.rejects, outputs.summary]
     if as_json:

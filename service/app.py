@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,7 +18,7 @@ from service.loader import load_model
 from service.metrics import Metrics, MetricsMiddleware
 from service.routes import countries, episodes, forecasts, health, model, nowcast, regions
 from service.settings import Settings
-from service.state import Loader, ModelHolder
+from service.state import Loader, LoadOutcome, ModelHolder
 
 log = logging.getLogger("threatcast.service")
 
@@ -30,7 +32,9 @@ version and data cutoff that produced it and flags stale data."""
 
 def create_app(settings: Settings | None = None, loader: Loader = load_model,
                static_dir: Path | None = STATIC_DIR) -> FastAPI:
-    """Build the app; the model loads at start-up (a failed load leaves it running but not ready).
+    """Build the app; the model loads in the background at start-up.
+
+    Until the load succeeds (or when it fails) the app runs and answers ``/health`` but is not ready.
 
     Args:
         settings: configuration (read from the environment by default).
@@ -42,15 +46,23 @@ def create_app(settings: Settings | None = None, loader: Loader = load_model,
     holder = ModelHolder(cfg, loader)
     holder.on_swap.append(metrics.model_swapped)
 
+    def report(outcome: LoadOutcome) -> None:
+        metrics.reloads.labels("ok" if outcome.ok else "failed").inc()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        outcome = await holder.load()
-        metrics.reloads.labels("ok" if outcome.ok else "failed").inc()
-        if not outcome.ok:
-            log.error("starting without a model: %s", outcome.reason)
-        yield
+        # the load runs behind the server: /health answers at once, /ready once a model is in
+        startup = asyncio.create_task(holder.start(report), name="threatcast-model-load")
+        app.state.startup = startup
+        try:
+            yield
+        finally:
+            startup.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await startup
 
-    app = FastAPI(title="threatcast", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="threatcast", version="1", description=DESCRIPTION, lifespan=lifespan,
+                  redirect_slashes=False)
     app.state.settings = cfg
     app.state.holder = holder
     app.state.metrics = metrics

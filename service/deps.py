@@ -41,8 +41,9 @@ async def get_served(request: Request) -> ServedModel:
     holder: ModelHolder = request.app.state.holder
     served = holder.current
     if served is None:
-        raise ApiError(503, "no_model", f"no model is loaded: {holder.last_error}",
-                       {"reason": holder.last_error}, headers={"Retry-After": "30"})
+        reason = holder.unavailable_reason()
+        raise ApiError(503, "no_model", f"no model is loaded: {reason}", {"reason": reason},
+                       headers={"Retry-After": "5" if holder.loading else "30"})
     return served
 
 

@@ -36,6 +36,15 @@ class Settings(BaseSettings):
             this many days ago.
         max_horizon: most forecast horizons precomputed and served.
         max_history_months: most months ``/v1/regions/{id}/history`` returns.
+        max_body_bytes: largest request body accepted (more is 413, refused before it is parsed).
+        mlflow_timeout_seconds: timeout of each HTTP call to the MLflow tracking server.
+        mlflow_max_retries: retries of a failed HTTP call to MLflow (MLflow's own default is 7,
+            with back-off: about four minutes against a closed port).
+        load_timeout_seconds: a model load that takes longer is abandoned and counted failed.
+        load_attempts: attempts of the load at start-up (in the background; 1 = no retry).
+        load_retry_seconds: wait before the second start-up attempt (doubled for each next one).
+        admin_failures_per_minute: rejected admin calls allowed per client address and minute;
+            further ones get 429 without the key being checked.
     """
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
@@ -48,7 +57,14 @@ class Settings(BaseSettings):
     stale_after_days: int = Field(default=75, ge=0)
     max_nowcast_months: int = Field(default=24, ge=1, le=240)
     max_horizon: int = Field(default=12, ge=1, le=120)
-    max_history_months: int = Field(default=240, ge=1)
+    max_history_months: int = Field(default=240, ge=1, le=1200)
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    mlflow_timeout_seconds: int = Field(default=10, ge=1, le=600)
+    mlflow_max_retries: int = Field(default=2, ge=0, le=10)
+    load_timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
+    load_attempts: int = Field(default=3, ge=1, le=100)
+    load_retry_seconds: float = Field(default=5.0, ge=0, le=600)
+    admin_failures_per_minute: int = Field(default=10, ge=1, le=10_000)
 
     @field_validator("admin_api_keys", mode="before")
     @classmethod

@@ -3,12 +3,21 @@
 :func:`ingest` reads every file (or in-memory table) in order, so an id accepted from an earlier file
 rejects its repeats in later ones; :func:`write_ingest` stores ``events.parquet``, ``rejected.csv``
 and ``ingest_summary.json`` in a data directory; :func:`load_events` reads the events back validated.
+
+Writing is all or nothing: the three files are written to temporary files in the data directory
+first and only then moved over the old ones with ``os.replace``; a failed write (a full disk, a
+permission error) leaves the previous outputs exactly as they were. A result with no accepted event
+never replaces anything unless asked to (``allow_empty``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Sequence
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, NamedTuple
@@ -49,6 +58,10 @@ class IngestResult:
     events: pd.DataFrame
     rejects: pd.DataFrame
     summary: dict[str, Any]
+
+
+class EmptyIngestError(ValueError):
+    """An ingest accepted no event; writing it would replace the outputs with an empty table."""
 
 
 class IngestOutputs(NamedTuple):
@@ -141,15 +154,111 @@ def ingest(paths: Input | Sequence[Input], fmt: str = "auto",
     return IngestResult(events=events, rejects=rejects[list(REJECT_COLUMNS)], summary=summary)
 
 
-def write_ingest(result: IngestResult, data_dir: str | Path) -> IngestOutputs:
-    """Write ``events.parquet``, ``rejected.csv`` and ``ingest_summary.json`` into ``data_dir``."""
+def _write_parquet(events: pd.DataFrame, path: Path) -> None:
+    events.to_parquet(path, index=False)
+
+
+def _write_rejects(rejects: pd.DataFrame, path: Path) -> None:
+    pa_csv.write_csv(pa.Table.from_pandas(rejects, preserve_index=False), path)
+
+
+def _write_summary(summary: dict[str, Any], path: Path) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _stage(writers: Sequence[tuple[Callable[[Path], None], Path]], token: str) -> list[tuple[Path, Path]]:
+    """Write every output to a temporary sibling; on any failure remove them all and re-raise."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for write, final in writers:
+            temp = final.with_name(f".{final.name}.{token}.tmp")
+            staged.append((temp, final))
+            write(temp)
+            _fsync(temp)
+    except BaseException:
+        for temp, _ in staged:
+            temp.unlink(missing_ok=True)
+        raise
+    return staged
+
+
+def _swap(staged: Sequence[tuple[Path, Path]], token: str) -> None:
+    """Move the temporary files over the outputs; if one move fails, put the old outputs back."""
+    backups: list[tuple[Path, Path]] = []
+    done: list[Path] = []
+    try:
+        for _, final in staged:
+            if final.exists():
+                backup = final.with_name(f".{final.name}.{token}.bak")
+                try:
+                    os.link(final, backup)
+                except OSError:  # a file system without hard links
+                    shutil.copy2(final, backup)
+                backups.append((backup, final))
+        for temp, final in staged:
+            os.replace(temp, final)
+            done.append(final)
+    except BaseException:
+        restored = {final for _, final in backups}
+        for backup, final in backups:
+            with contextlib.suppress(OSError):
+                os.replace(backup, final)
+        for final in done:
+            if final not in restored:
+                final.unlink(missing_ok=True)
+        raise
+    finally:
+        for temp, _ in staged:
+            temp.unlink(missing_ok=True)
+        for backup, _ in backups:
+            backup.unlink(missing_ok=True)
+
+
+def write_ingest(result: IngestResult, data_dir: str | Path, allow_empty: bool = False) -> IngestOutputs:
+    """Write ``events.parquet``, ``rejected.csv`` and ``ingest_summary.json`` into ``data_dir``.
+
+    The three files are replaced together or not at all: each is written and synced to a temporary
+    file first, then moved into place; if anything fails the previous outputs are left intact.
+
+    Args:
+        result: what :func:`ingest` returned.
+        data_dir: the data directory (created if missing).
+        allow_empty: write a result with no accepted event (by default it is refused, so that a
+            header-only or wholly rejected input never replaces good outputs).
+
+    Raises:
+        EmptyIngestError: when ``result`` has no accepted event and ``allow_empty`` is false.
+        OSError: when the directory or a file cannot be written (nothing is replaced).
+    """
     folder = Path(data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
     outputs = IngestOutputs(folder / EVENTS_FILE, folder / REJECTS_FILE, folder / SUMMARY_FILE)
-    result.events.to_parquet(outputs.events, index=False)
-    pa_csv.write_csv(pa.Table.from_pandas(result.rejects, preserve_index=False), outputs.rejects)
-    outputs.summary.write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n",
-                               encoding="utf-8")
+    if result.events.empty and not allow_empty:
+        summary = result.summary
+        reasons = ", ".join(f"{k} {v:,}" for k, v in summary.get("rejected_by_reason", {}).items())
+        kept = "left as they were" if outputs.events.exists() else "not written"
+        raise EmptyIngestError(
+            f"no event accepted ({summary.get('rows_read', 0):,} rows read, "
+            f"{summary.get('rejected', 0):,} rejected{': ' + reasons if reasons else ''}); "
+            f"the outputs in {folder} are {kept}")
+    folder.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_hex(4)
+    staged = _stage([
+        (lambda p: _write_parquet(result.events, p), outputs.events),
+        (lambda p: _write_rejects(result.rejects, p), outputs.rejects),
+        (lambda p: _write_summary(result.summary, p), outputs.summary),
+    ], token)
+    _swap(staged, token)
     return outputs
 
 

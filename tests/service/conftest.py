@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from svc_support import Store, make_bundle, new_store
+from svc_support import Store, make_bundle, new_store, ready_client
 
 from service.app import create_app
 
@@ -26,5 +27,21 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
 def client(store: Store) -> Iterator[TestClient]:
     """The real app serving the store's champion."""
     app = create_app(store.settings(), static_dir=None)
-    with TestClient(app, raise_server_exceptions=False) as c:
+    with ready_client(app, raise_server_exceptions=False) as c:
         yield c
+
+
+_MLFLOW_HTTP = ("MLFLOW_HTTP_REQUEST_TIMEOUT", "MLFLOW_HTTP_REQUEST_MAX_RETRIES",
+                "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER")
+
+
+@pytest.fixture(autouse=True)
+def _restore_mlflow_http_limits() -> Iterator[None]:
+    """Each app bounds MLflow's HTTP calls process-wide; put the environment back after each test."""
+    saved = {k: os.environ.get(k) for k in _MLFLOW_HTTP}
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value

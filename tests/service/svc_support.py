@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import pandas as pd
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from mlflow import MlflowClient
 
 from models.bundle import ForecastBundle
@@ -92,7 +98,8 @@ class Store:
     def settings(self, **overrides: object) -> Settings:
         """Service settings pointing at this store."""
         values: dict[str, object] = {"model_uri": "models:/threatcast@champion",
-                                     "tracking_uri": self.tracking_uri, "admin_api_keys": (API_KEY,)}
+                                     "tracking_uri": self.tracking_uri, "admin_api_keys": (API_KEY,),
+                                     "load_attempts": 1}
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]
 
@@ -103,3 +110,20 @@ def new_store(root: Path) -> Store:
     (root / "work").mkdir()
     return Store(tracking_uri=f"sqlite:///{root / 'mlflow.db'}", artifacts=root / "artifacts",
                  workdir=root / "work")
+
+
+def wait_started(app: FastAPI, timeout: float = 60.0) -> None:
+    """Block until the app's background start-up load has ended (successfully or not)."""
+    deadline = time.monotonic() + timeout
+    while not app.state.startup.done():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the start-up load did not end")
+        time.sleep(0.01)
+
+
+@contextmanager
+def ready_client(app: FastAPI, **kwargs: Any) -> Iterator[TestClient]:
+    """A TestClient on ``app`` entered once the start-up load has ended."""
+    with TestClient(app, **kwargs) as client:
+        wait_started(app)
+        yield client

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from svc_support import Store
+from svc_support import Store, ready_client
 
 from service.app import STATIC_DIR, create_app
 
@@ -17,7 +17,7 @@ ASSET_BUDGET = 500_000
 
 @pytest.fixture(scope="module")
 def dashboard(store: Store) -> Iterator[TestClient]:
-    with TestClient(create_app(store.settings())) as client:
+    with ready_client(create_app(store.settings())) as client:
         yield client
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from scipy import stats
-from svc_support import API_KEY, CUTOFF, Store
+from svc_support import API_KEY, CUTOFF, Store, ready_client
 
 from models.taxonomy import PANEL_TYPES
 from service.app import create_app
@@ -308,7 +308,7 @@ def test_unexpected_errors_reveal_nothing(store: Store) -> None:
     async def explode() -> None:
         raise RuntimeError("secret internal detail")
 
-    with TestClient(app, raise_server_exceptions=False) as c:
+    with ready_client(app, raise_server_exceptions=False) as c:
         r = c.get("/explode")
     assert r.status_code == 500
     assert r.json() == {"error": "internal_error", "message": "internal error; the failure has been logged",
@@ -318,19 +318,19 @@ def test_unexpected_errors_reveal_nothing(store: Store) -> None:
 def test_fresh_cutoff_is_not_stale_and_dashboard_hook(store: Store, tmp_path: Path) -> None:
     (tmp_path / "index.html").write_text("<h1>dashboard</h1>")
     app = create_app(store.settings(stale_after_days=100_000), static_dir=tmp_path)
-    with TestClient(app) as c:
+    with ready_client(app) as c:
         assert c.get("/v1/regions/MLI.gao/forecast").json()["stale"] is False
         assert c.get("/v1/model").json()["stale"] is False
         assert c.get("/").text == "<h1>dashboard</h1>"
         assert c.get("/static/index.html").status_code == 200
-    with TestClient(create_app(store.settings(), static_dir=tmp_path / "absent")) as c:
+    with ready_client(create_app(store.settings(), static_dir=tmp_path / "absent")) as c:
         r = c.get("/", follow_redirects=False)
         assert r.status_code == 307 and r.headers["location"] == "/docs"
 
 
 def test_starts_without_a_model(store: Store) -> None:
     app = create_app(store.settings(model_uri="models:/threatcast@nosuchalias"), static_dir=None)
-    with TestClient(app) as c:
+    with ready_client(app) as c:
         assert c.get("/health").status_code == 200
         ready = c.get("/ready")
         assert ready.status_code == 503 and "nosuchalias" in ready.json()["reason"]

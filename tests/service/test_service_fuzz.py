@@ -6,10 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
-from svc_support import Store
+from svc_support import Store, ready_client
 
 from service.app import create_app
 
@@ -19,7 +18,7 @@ EXAMPLES_PER_OPERATION = 30
 @pytest.fixture(scope="module")
 def api_schema(store: Store) -> Iterator[schemathesis.BaseSchema]:
     app = create_app(store.settings(), static_dir=None)
-    with TestClient(app):  # runs the lifespan: the model is loaded before fuzzing starts
+    with ready_client(app):  # runs the lifespan: the model is loaded before fuzzing starts
         yield schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 from mlflow import MlflowClient
-from svc_support import API_KEY, Store, make_bundle
+from svc_support import API_KEY, Store, make_bundle, ready_client
 
 from service.app import create_app
 
@@ -31,7 +31,7 @@ def cutoff_of(client: TestClient) -> tuple[str, str]:
 def test_reload_swaps_to_new_champion_and_survives_bad_releases(store: Store) -> None:
     store.register(make_bundle("v1"), name=NAME)
     app = create_app(store.settings(model_uri=f"models:/{NAME}@champion"), static_dir=None)
-    with TestClient(app) as client:
+    with ready_client(app) as client:
         assert cutoff_of(client) == ("1", "2023-12")
 
         # a new champion: trained on data to 2023-06
@@ -89,7 +89,7 @@ def test_reload_swaps_to_new_champion_and_survives_bad_releases(store: Store) ->
 def test_reload_makes_a_modelless_service_ready(store: Store) -> None:
     store.register(make_bundle("v1"), alias=None, name="late")
     app = create_app(store.settings(model_uri="models:/late@champion"), static_dir=None)
-    with TestClient(app) as client:
+    with ready_client(app) as client:
         assert client.get("/ready").status_code == 503
         failed = client.post("/v1/admin/reload", headers=KEY)
         assert failed.status_code == 409 and failed.json()["details"]["serving_version"] is None
@@ -111,6 +111,6 @@ def test_not_a_bundle_is_refused(store: Store, tmp_path: Path) -> None:
     path = tmp_path / "plain"
     mlflow.pyfunc.save_model(str(path), python_model=Plain(), pip_requirements=["threatcast"])
     app = create_app(store.settings(model_uri=str(path)), static_dir=None)
-    with TestClient(app) as client:
+    with ready_client(app) as client:
         ready = client.get("/ready")
         assert ready.status_code == 503 and "not a threatcast forecast bundle" in ready.json()["reason"]

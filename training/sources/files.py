@@ -4,7 +4,12 @@ CSV and Excel cells are read as text exactly as written (an empty cell is ``""``
 can be reported verbatim; Parquet keeps its stored types. CSV is streamed by Arrow's multi-threaded
 reader in chunks of rows, so a large file never sits in memory whole; it is decoded as UTF-8 or,
 when it turns out not to be valid UTF-8, read again as Latin-1 (GTD's CSV exports use Latin-1).
-Repeated header names get ``.1``, ``.2`` suffixes, as pandas does.
+A CSV file with a row whose field count differs from the header's is read again by the tolerant
+reader (:mod:`training.sources.rowcsv`), which sets such rows apart one by one. Repeated header
+names get ``.1``, ``.2`` suffixes, as pandas does.
+
+A path that is a directory, a missing file, a zip archive given as CSV: each is one
+:class:`SourceFormatError` saying so; no read ends in a traceback whatever the bytes.
 """
 
 from __future__ import annotations
@@ -16,12 +21,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from training.sources import rowcsv
+from training.sources.chunks import TEXT, Chunk, unique_names
 from training.sources.errors import SourceFormatError
+from training.sources.rowcsv import NotUtf8Error
+
+__all__ = ["BLOCK_BYTES", "CHUNK_ROWS", "MalformedCsvError", "NotUtf8Error", "iter_chunks",
+           "iter_tables", "read_header", "read_table"]
 
 PARQUET_SUFFIXES: Final = (".parquet", ".pq")
 EXCEL_SUFFIXES: Final = (".xlsx", ".xlsm")
@@ -29,8 +39,28 @@ CHUNK_ROWS = 200_000
 """Rows converted at a time when streaming a CSV file (at least one parser block)."""
 BLOCK_BYTES = 1 << 24
 """Bytes per Arrow CSV parser block."""
+HEADER_BYTES: Final = 1 << 22
+"""Most bytes read while looking for the end of the header line."""
 
-_TEXT: Final = pd.StringDtype(storage="pyarrow", na_value=np.nan)
+_ZIP_MAGIC: Final = b"PK\x03\x04"
+_READ_ERRORS: Final = (pa.ArrowInvalid, pa.ArrowException, pd.errors.ParserError, ValueError, OSError,
+                       zipfile.BadZipFile, EOFError, csv.Error, UnicodeError)
+
+
+class BinaryContentError(ValueError):
+    """A file read as CSV holds binary data (NUL or many control bytes), not text."""
+
+
+def _looks_binary(head: bytes) -> bool:
+    sample = head[:8192]
+    if not sample:
+        return False
+    controls = sum(1 for b in sample if b < 0x20 and b not in (0x09, 0x0A, 0x0D))
+    return b"\x00" in sample or controls > max(16, len(sample) // 20)
+
+
+class MalformedCsvError(Exception):
+    """A CSV row's field count differs from the header's: read the file again with the tolerant reader."""
 
 
 def _kind(path: Path) -> str:
@@ -42,31 +72,37 @@ def _kind(path: Path) -> str:
     return "csv"
 
 
-class NotUtf8Error(Exception):
-    """A CSV file read as UTF-8 holds bytes that are not UTF-8: read it again as Latin-1."""
-
-
-def _unique_names(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        count = seen.get(name, 0)
-        out.append(name if count == 0 else f"{name}.{count}")
-        seen[name] = count + 1
-    return out
+def _check_file(file: Path, name: str, kind: str) -> None:
+    """Refuse a missing path, a directory, an unreadable file and a zip archive given as CSV."""
+    if file.is_dir():
+        raise SourceFormatError(name, "is a directory, not an event file")
+    if not file.exists():
+        raise SourceFormatError(name, "no such file")
+    if not file.is_file():
+        raise SourceFormatError(name, "is not a regular file")
+    try:
+        with file.open("rb") as handle:
+            magic = handle.read(4)
+    except OSError as exc:
+        raise SourceFormatError(name, f"cannot be opened: {exc.strerror or exc}") from exc
+    if kind == "csv" and magic == _ZIP_MAGIC:
+        raise SourceFormatError(name, "is a zip archive; extract the event file first (threatcast reads "
+                                      ".csv, .csv.gz, .csv.bz2, .parquet and .xlsx files)")
 
 
 def _csv_header(path: Path, encoding: str) -> list[str]:
     """The header row, parsed with the csv module from the first bytes of the (decompressed) file."""
     with pa.input_stream(str(path), compression="detect") as stream:
         head = b""
-        while b"\n" not in head:
+        while b"\n" not in head and b"\r" not in head and len(head) < HEADER_BYTES:
             block = stream.read(1 << 16)
             if not block:
                 break
             head += block
+    if _looks_binary(head):
+        raise BinaryContentError("binary content")
     text = head.decode("utf-8-sig" if encoding == "utf8" else "latin-1", errors="replace")
-    row = next(csv.reader(io.StringIO(text)), [])
+    row = next(csv.reader(io.StringIO(text, newline="")), [])
     if not any(cell.strip() for cell in row):
         raise pd.errors.EmptyDataError("no header row")
     return row
@@ -74,7 +110,7 @@ def _csv_header(path: Path, encoding: str) -> list[str]:
 
 def _batches_to_frame(batches: list[pa.RecordBatch], names: list[str]) -> pd.DataFrame:
     table = pa.Table.from_batches(batches).rename_columns(names)
-    return table.to_pandas(types_mapper={pa.large_string(): _TEXT}.get)
+    return table.to_pandas(types_mapper={pa.large_string(): TEXT}.get)
 
 
 def _iter_csv(path: Path, chunk_rows: int, encoding: str) -> Iterator[pd.DataFrame]:
@@ -83,6 +119,8 @@ def _iter_csv(path: Path, chunk_rows: int, encoding: str) -> Iterator[pd.DataFra
     except pa.ArrowInvalid as exc:
         if encoding == "utf8" and "UTF8" in str(exc):
             raise NotUtf8Error(str(path)) from exc
+        if "CSV parse error" in str(exc):
+            raise MalformedCsvError(str(exc)) from exc
         raise
 
 
@@ -91,7 +129,7 @@ def _stream_csv(path: Path, chunk_rows: int, encoding: str) -> Iterator[pd.DataF
     convert = pa_csv.ConvertOptions(column_types=dict.fromkeys(header, pa.large_string()))
     options = pa_csv.ReadOptions(encoding=encoding, block_size=BLOCK_BYTES)
     with pa_csv.open_csv(str(path), read_options=options, convert_options=convert) as reader:
-        names = _unique_names([str(n) for n in reader.schema.names])
+        names = unique_names([str(n) for n in reader.schema.names])
         pending: list[pa.RecordBatch] = []
         rows, chunks = 0, 0
         for batch in reader:
@@ -103,72 +141,90 @@ def _stream_csv(path: Path, chunk_rows: int, encoding: str) -> Iterator[pd.DataF
         if pending:
             yield _batches_to_frame(pending, names)
         elif chunks == 0:
-            yield pd.DataFrame({n: pd.Series([], dtype=_TEXT) for n in names})
+            yield pd.DataFrame({n: pd.Series([], dtype=TEXT) for n in names})
 
 
-def _failure(name: str, kind: str, exc: Exception) -> SourceFormatError:
+def _failure(name: str, kind: str, exc: BaseException) -> SourceFormatError:
     if isinstance(exc, pd.errors.EmptyDataError) or "Empty CSV file" in str(exc):
         return SourceFormatError(name, "the file is empty (no header row)")
-    return SourceFormatError(name, f"cannot read the file as {kind}: {exc}")
+    if isinstance(exc, BinaryContentError):
+        return SourceFormatError(name, "holds binary data, not CSV text (threatcast reads .csv, "
+                                       ".csv.gz, .csv.bz2, .parquet and .xlsx files)")
+    detail = str(exc).strip().splitlines()
+    return SourceFormatError(name, f"cannot read the file as {kind}: "
+                                   f"{detail[0] if detail else type(exc).__name__}")
+
+
+def iter_chunks(path: str | Path, chunk_rows: int | None = None, encoding: str = "utf8",
+                tolerant: bool = False) -> Iterator[Chunk]:
+    """Yield one event file in chunks of about ``chunk_rows`` rows (at least one chunk).
+
+    Parquet and Excel files come as one chunk. CSV is decoded with ``encoding`` (``utf8`` or
+    ``latin1``), by Arrow's parser, or row by row with malformed rows set apart when ``tolerant``.
+
+    Raises:
+        SourceFormatError: when the path is missing or a directory, the file is empty, or it
+            cannot be parsed as its kind.
+        NotUtf8Error: when a CSV file read as UTF-8 is not UTF-8 (chunks may already have been
+            yielded: start again with ``encoding="latin1"``).
+        MalformedCsvError: when Arrow's parser meets a row whose field count differs from the
+            header's (chunks may already have been yielded: start again with ``tolerant=True``).
+    """
+    file = Path(path)
+    name = str(path)
+    kind = _kind(file)
+    _check_file(file, name, kind)
+    size = CHUNK_ROWS if chunk_rows is None else chunk_rows
+    try:
+        if kind == "parquet":
+            yield Chunk(pd.read_parquet(file))
+        elif kind == "excel":
+            yield Chunk(pd.read_excel(file, dtype=str, keep_default_na=False, na_filter=False,
+                                      engine="openpyxl"))
+        elif tolerant:
+            yield from rowcsv.iter_rows(file, size, encoding)
+        else:
+            for table in _iter_csv(file, size, encoding):
+                yield Chunk(table)
+    except _READ_ERRORS as exc:
+        raise _failure(name, kind, exc) from exc
 
 
 def iter_tables(path: str | Path, chunk_rows: int | None = None,
                 encoding: str = "utf8") -> Iterator[pd.DataFrame]:
-    """Yield the raw table of one event file in chunks of about ``chunk_rows`` rows (at least one chunk).
-
-    Parquet and Excel files come as one chunk. CSV is decoded with ``encoding`` (``utf8`` or
-    ``latin1``).
-
-    Raises:
-        SourceFormatError: when the file is missing, empty, or cannot be parsed as its kind.
-        NotUtf8Error: when a CSV file read as UTF-8 is not UTF-8 (chunks may already have been
-            yielded: start again with ``encoding="latin1"``).
-    """
-    file = Path(path)
-    name = str(path)
-    if not file.is_file():
-        raise SourceFormatError(name, "no such file")
-    kind = _kind(file)
-    try:
-        if kind == "parquet":
-            yield pd.read_parquet(file)
-        elif kind == "excel":
-            yield pd.read_excel(file, dtype=str, keep_default_na=False, na_filter=False, engine="openpyxl")
-        else:
-            yield from _iter_csv(file, CHUNK_ROWS if chunk_rows is None else chunk_rows, encoding)
-    except (pa.ArrowInvalid, pd.errors.ParserError, ValueError, OSError, zipfile.BadZipFile,
-            EOFError) as exc:
-        raise _failure(name, kind, exc) from exc
+    """Yield the raw table of one event file in chunks (Arrow's parser; see :func:`iter_chunks`)."""
+    for chunk in iter_chunks(path, chunk_rows, encoding):
+        yield chunk.table
 
 
 def read_header(path: str | Path) -> list[str]:
     """Column names of one event file, without reading its rows.
 
     Raises:
-        SourceFormatError: when the file is missing, empty, or cannot be parsed as its kind.
+        SourceFormatError: when the path is missing or a directory, the file is empty, or it
+            cannot be parsed as its kind.
     """
     file = Path(path)
     name = str(path)
-    if not file.is_file():
-        raise SourceFormatError(name, "no such file")
     kind = _kind(file)
+    _check_file(file, name, kind)
     try:
         if kind == "parquet":
             return [str(c) for c in pd.read_parquet(file).columns]
         if kind == "excel":
             return [str(c) for c in pd.read_excel(file, nrows=0, engine="openpyxl").columns]
-        return _unique_names(_csv_header(file, "utf8"))
-    except (pa.ArrowInvalid, pd.errors.ParserError, ValueError, OSError, zipfile.BadZipFile,
-            EOFError) as exc:
-        if isinstance(exc, SourceFormatError):
-            raise
+        return unique_names(_csv_header(file, "utf8"))
+    except _READ_ERRORS as exc:
         raise _failure(name, kind, exc) from exc
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read one event file whole into a raw table (see :func:`iter_tables`)."""
-    try:
-        chunks = list(iter_tables(path))
-    except NotUtf8Error:
-        chunks = list(iter_tables(path, encoding="latin1"))
-    return chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
+    """Read one event file whole into a raw table (malformed CSV rows left out)."""
+    attempts = (("utf8", False), ("latin1", False), ("utf8", True), ("latin1", True))
+    for encoding, tolerant in attempts:
+        try:
+            chunks = [c.table for c in iter_chunks(path, encoding=encoding, tolerant=tolerant)]
+        except (NotUtf8Error, MalformedCsvError):
+            continue
+        return chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
+    raise SourceFormatError(str(path), "cannot read the file as csv")

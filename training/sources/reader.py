@@ -15,9 +15,11 @@ import numpy as np
 import pandas as pd
 
 from training.sources import acled, canonical, gtd, ucdp
-from training.sources.files import NotUtf8Error, iter_tables, read_header
+from training.sources.chunks import Chunk
+from training.sources.errors import SourceFormatError
+from training.sources.files import MalformedCsvError, NotUtf8Error, iter_chunks, read_header
 from training.sources.formats import resolve_format
-from training.sources.triage import Triage, TriageResult
+from training.sources.triage import Triage, TriageResult, malformed_rejects
 
 Converter = Callable[[pd.DataFrame, Triage, bool], pd.DataFrame]
 
@@ -51,12 +53,26 @@ class SourceResult:
 
 
 def _convert(raw: pd.DataFrame, spec_name: str, source_file: str, perpetrator_filter: bool,
-             seen: pd.Series | None, row_offset: int) -> tuple[TriageResult, int]:
+             seen: pd.Series | None, row_offset: int,
+             numbers: np.ndarray | None = None) -> tuple[TriageResult, int]:
     table = raw.reset_index(drop=True)
-    triage = Triage(table, source_file, row_offset)
+    triage = Triage(table, source_file, row_offset, numbers)
     triage.reject_hxl_row()
     candidates = CONVERTERS[spec_name](table, triage, perpetrator_filter)
     return triage.finish(candidates, seen), len(table)
+
+
+def _convert_chunk(chunk: Chunk, spec_name: str, source_file: str, perpetrator_filter: bool,
+                   seen: pd.Series | None, row_offset: int) -> TriageResult:
+    """Convert one chunk; its malformed rows join the rejects in file order."""
+    outcome, _ = _convert(chunk.table, spec_name, source_file, perpetrator_filter, seen, row_offset,
+                          chunk.rows)
+    if not chunk.malformed:
+        return outcome
+    rejects = pd.concat([outcome.rejects, malformed_rejects(source_file, chunk.malformed)],
+                        ignore_index=True)
+    rejects = rejects.sort_values("row_number", kind="stable").reset_index(drop=True)
+    return TriageResult(events=outcome.events, rows=outcome.rows, rejects=rejects)
 
 
 def accepted_ids(source_file: str, events: pd.DataFrame, rows: np.ndarray) -> pd.Series:
@@ -92,30 +108,38 @@ def read_source(path: str | Path, fmt: str = "auto", perpetrator_filter: bool = 
     The header is checked before any row is read, so a wrong file fails fast; a CSV file is then
     converted chunk by chunk (see :data:`training.sources.files.CHUNK_ROWS`), each chunk's accepted
     ids joining ``seen`` so that duplicates across chunks are caught like duplicates across files.
+    A CSV file that is not UTF-8 is read again as Latin-1; one with a row whose field count differs
+    from the header's is read again by the tolerant reader, and each such row is rejected as
+    ``malformed_row`` with its row number.
 
     Raises:
         SourceFormatError: when the file cannot be read, is not a known format, or lacks columns.
     """
     name = str(path)
     spec = resolve_format(read_header(path), fmt, name)
-    try:
-        return _read_chunks(path, spec.name, perpetrator_filter, seen, "utf8")
-    except NotUtf8Error:
-        return _read_chunks(path, spec.name, perpetrator_filter, seen, "latin1")
+    encoding, tolerant = "utf8", False
+    for _ in range(3):  # at most: fast UTF-8, then Latin-1 and/or the tolerant reader
+        try:
+            return _read_chunks(path, spec.name, perpetrator_filter, seen, encoding, tolerant)
+        except NotUtf8Error:
+            encoding = "latin1"
+        except MalformedCsvError:
+            tolerant = True
+    raise SourceFormatError(name, "cannot read the file as csv")  # pragma: no cover - latin1 always decodes
 
 
 def _read_chunks(path: str | Path, fmt: str, perpetrator_filter: bool, seen: pd.Series | None,
-                 encoding: str) -> SourceResult:
+                 encoding: str, tolerant: bool) -> SourceResult:
     name = str(path)
     events: list[pd.DataFrame] = []
     rejects: list[pd.DataFrame] = []
     rows: list[np.ndarray] = []
     known = seen
     total = 0
-    for chunk in iter_tables(path, encoding=encoding):
-        outcome, n = _convert(chunk, fmt, name, perpetrator_filter, known, total)
+    for chunk in iter_chunks(path, encoding=encoding, tolerant=tolerant):
+        outcome = _convert_chunk(chunk, fmt, name, perpetrator_filter, known, total)
+        total += chunk.size
         del chunk
-        total += n
         events.append(outcome.events)
         rejects.append(outcome.rejects)
         rows.append(outcome.rows)

@@ -8,7 +8,7 @@ against ids accepted from earlier files) and splits the rows, so that
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from models.schema import EVENT_COLUMNS, REJECT_COLUMNS, empty_rejects
+from training.sources.chunks import MalformedRow
 from training.sources.rawjson import raw_json
 
 TEXT_COLUMNS: Final = ("event_id", "source", "date_precision", "country", "admin1", "region_id",
@@ -39,6 +40,7 @@ REASONS: Final[dict[str, str]] = {
     "negative_fatalities": "a negative fatality count",
     "invalid_suicide_flag": "a canonical suicide flag that is not true/false",
     "duplicate_id": "an event id already accepted from an earlier row or file",
+    "malformed_row": "a CSV row whose field count differs from the header's, or that cannot be parsed",
 }
 """Every reject reason code, with its meaning."""
 
@@ -72,13 +74,20 @@ class Triage:
         raw: the table as read, with its original column names.
         source_file: name reported in the rejects.
         row_offset: data rows of the same file before this table (when a file is read in chunks).
+        numbers: the 1-based file row number of each row of ``raw`` (default: the rows follow
+            ``row_offset`` without gaps; given when malformed rows were set apart).
     """
 
-    def __init__(self, raw: pd.DataFrame, source_file: str, row_offset: int = 0) -> None:
+    def __init__(self, raw: pd.DataFrame, source_file: str, row_offset: int = 0,
+                 numbers: np.ndarray | None = None) -> None:
         self.raw = raw
         self.source_file = source_file
-        self.row_offset = row_offset
         self.n = len(raw)
+        if numbers is None:
+            numbers = np.arange(1, self.n + 1, dtype="int64") + row_offset
+        elif len(numbers) != self.n:
+            raise ValueError(f"{len(numbers)} row numbers for {self.n} rows")
+        self.numbers = np.asarray(numbers, dtype="int64")
         self.pending = np.ones(self.n, dtype=bool)
         self.reason = np.full(self.n, "", dtype=object)
         self.detail = np.full(self.n, "", dtype=object)
@@ -98,7 +107,7 @@ class Triage:
 
     def reject_hxl_row(self) -> None:
         """Reject the first row of a file when it is an HXL hashtag row (every filled cell ``#...``)."""
-        if self.row_offset != 0 or self.n == 0:
+        if self.n == 0 or self.numbers[0] != 1:
             return
         filled = [v for v in self.raw.iloc[0].tolist()
                   if not (pd.isna(v) or (isinstance(v, str) and not v.strip()))]
@@ -126,7 +135,7 @@ class Triage:
             found = seen.index.get_indexer(pd.Index(open_ids.to_numpy(dtype=object))) >= 0
             earlier = pd.Series(found, index=open_ids.index)
         positions = np.flatnonzero(self.pending)
-        first_row = pd.Series(positions + 1 + self.row_offset,
+        first_row = pd.Series(self.numbers[positions],
                               index=open_ids.to_numpy()).groupby(level=0).first()
         dup_mask = np.zeros(self.n, dtype=bool)
         dup_mask[positions[(within | earlier).to_numpy()]] = True
@@ -146,7 +155,7 @@ class Triage:
         for name in TEXT_COLUMNS:
             if events[name].dtype == object:
                 events[name] = events[name].astype("str")
-        rows = (np.flatnonzero(self.pending) + 1 + self.row_offset).astype("int64")
+        rows = self.numbers[self.pending]
         return TriageResult(events=events, rows=rows, rejects=self.rejects())
 
     def rejects(self) -> pd.DataFrame:
@@ -156,9 +165,23 @@ class Triage:
             return empty_rejects()
         frame = pd.DataFrame({
             "source_file": np.full(len(positions), self.source_file, dtype=object),
-            "row_number": (positions + 1 + self.row_offset).astype("int64"),
+            "row_number": self.numbers[positions],
             "reason": self.reason[positions],
             "detail": self.detail[positions],
             "raw": raw_json(self.raw, positions),
         })
         return frame[list(REJECT_COLUMNS)]
+
+
+def malformed_rejects(source_file: str, rows: Sequence[MalformedRow]) -> pd.DataFrame:
+    """The rejects (reason ``malformed_row``) of rows set apart by the tolerant CSV reader."""
+    if not rows:
+        return empty_rejects()
+    frame = pd.DataFrame({
+        "source_file": np.full(len(rows), source_file, dtype=object),
+        "row_number": np.asarray([r.row for r in rows], dtype="int64"),
+        "reason": np.full(len(rows), "malformed_row", dtype=object),
+        "detail": np.asarray([r.detail for r in rows], dtype=object),
+        "raw": np.asarray([r.raw for r in rows], dtype=object),
+    })
+    return frame[list(REJECT_COLUMNS)]

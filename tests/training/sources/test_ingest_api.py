@@ -11,7 +11,7 @@ import pytest
 
 from models.schema import REJECT_COLUMNS
 from models.taxonomy import TAXONOMY_VERSION
-from training.ingest import ingest, load_events, write_ingest
+from training.ingest import EmptyIngestError, ingest, load_events, write_ingest
 from training.sources import SourceFormatError
 
 
@@ -95,5 +95,8 @@ def test_nothing_rejected_and_nothing_accepted_both_write_readable_files(tmp_pat
     bad = good.assign(date=["someday"])
     result = ingest(bad)
     assert result.summary["taxonomy_version"] == TAXONOMY_VERSION
-    write_ingest(result, tmp_path / "none")
+    with pytest.raises(EmptyIngestError, match="no event accepted"):
+        write_ingest(result, tmp_path / "none")
+    assert not (tmp_path / "none").exists()
+    write_ingest(result, tmp_path / "none", allow_empty=True)
     assert load_events(tmp_path / "none").empty

@@ -75,7 +75,8 @@ def test_unknown_format_name_is_rejected(fixtures: Path) -> None:
 
 @pytest.mark.parametrize(("content", "message"), [
     (b"", "empty"),
-    (b"event_id,date,country,admin1,attack_type\nx1,2020-01-01,MLI\n", "cannot read the file as csv"),
+    (b"\n\n", "empty"),
+    (b"\x00\x01\x02binary\x00" * 40, "holds binary data, not CSV text"),
 ])
 def test_unreadable_csv(tmp_path: Path, content: bytes, message: str) -> None:
     path = tmp_path / "bad.csv"
