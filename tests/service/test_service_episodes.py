@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from svc_support import CUTOFF, make_bundle, make_events, new_store
+from svc_support import CUTOFF, make_bundle, make_events, new_store, ready_client
 
 from cli.jobs.train import _json_ready
 from models.episodes import parse_catalog
@@ -34,7 +34,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
                           provenance={**bundle.provenance, "study": _json_ready(study.to_dict())},
                           horizon=bundle.horizon)
     store.register(bundle)
-    with TestClient(create_app(store.settings(), static_dir=None), raise_server_exceptions=False) as c:
+    with ready_client(create_app(store.settings(), static_dir=None), raise_server_exceptions=False) as c:
         yield c
 
 
