@@ -118,7 +118,9 @@ def test_steps_share_one_context_and_can_be_extended(tmp_path: Path) -> None:
     run_demo(ctx, [*DEFAULT_STEPS, ("extra", extra_step)])
     assert ctx.extras["cutoff"] == "2018-12"
     assert list(ctx.timings) == ["generate", "ingest", "panel", "summary", "train", "extra"]
-    assert ctx.extras["training"]["alias"] == "champion" and ctx.extras["training"]["version"] == "1"
+    # the gate may keep v1 as challenger (then the best baseline is registered as the champion)
+    assert ctx.extras["training"]["alias"] in {"champion", "challenger"}
+    assert ctx.extras["training"]["version"] == "1"
     assert (ctx.data_dir / "mlflow" / "mlflow.db").is_file()
     assert ctx.summary["seed"] == 5
     assert any("SYNTHETIC" in line for line in seen)

@@ -127,3 +127,25 @@ def ready_client(app: FastAPI, **kwargs: Any) -> Iterator[TestClient]:
     with TestClient(app, **kwargs) as client:
         wait_started(app)
         yield client
+
+
+STUDY_CATALOG_ROWS = (
+    ("mli-test-tombouctou", "MLI", "Tombouctou", "2022-01", "2022-06"),
+    ("mli-test-gao-open", "MLI", "Gao", "2023-03", ""),
+    ("ner-test", "NER", "Tillaberi", "2022-01", "2022-03"),
+)
+
+
+def study_bundle() -> ForecastBundle:
+    """:func:`make_bundle` with a catalog of episodes inside the data and its episode study."""
+    from cli.jobs.train import _json_ready
+    from models.episodes import parse_catalog
+    from models.study import run_study
+
+    catalog = parse_catalog(pd.DataFrame(list(STUDY_CATALOG_ROWS), columns=[
+        "episode_id", "country", "admin1", "start_month", "end_month"]))
+    bundle = make_bundle()
+    study = run_study(build_panel(make_events(), cutoff=CUTOFF), catalog, placebo_draws=0)
+    return ForecastBundle(forecaster=bundle.forecaster, state=bundle.state, catalog=catalog,
+                          provenance={**bundle.provenance, "study": _json_ready(study.to_dict())},
+                          horizon=bundle.horizon)

@@ -6,34 +6,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from svc_support import CUTOFF, make_bundle, make_events, new_store, ready_client
+from svc_support import CUTOFF, new_store, ready_client, study_bundle
 
-from cli.jobs.train import _json_ready
-from models.episodes import parse_catalog
-from models.panel import build_panel
-from models.study import run_study
 from service.app import create_app
 from service.routes.episodes import EpisodeDetail, EpisodeList
-
-CATALOG = parse_catalog(pd.DataFrame([
-    ("mli-test-tombouctou", "MLI", "Tombouctou", "2022-01", "2022-06"),
-    ("mli-test-gao-open", "MLI", "Gao", "2023-03", ""),
-    ("ner-test", "NER", "Tillaberi", "2022-01", "2022-03"),
-], columns=["episode_id", "country", "admin1", "start_month", "end_month"]))
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     store = new_store(Path(tmp_path_factory.mktemp("episodes")))
-    bundle = make_bundle()
-    study = run_study(build_panel(make_events(), cutoff=CUTOFF), CATALOG, placebo_draws=0)
-    bundle = type(bundle)(forecaster=bundle.forecaster, state=bundle.state, catalog=CATALOG,
-                          provenance={**bundle.provenance, "study": _json_ready(study.to_dict())},
-                          horizon=bundle.horizon)
-    store.register(bundle)
+    store.register(study_bundle())
     with ready_client(create_app(store.settings(), static_dir=None), raise_server_exceptions=False) as c:
         yield c
 
