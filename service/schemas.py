@@ -12,6 +12,7 @@ from models.taxonomy import ATTACK_TYPES, PANEL_TYPES
 AttackType = Literal[PANEL_TYPES]  # type: ignore[valid-type]
 EventAttackType = Literal[ATTACK_TYPES]  # type: ignore[valid-type]
 Phase = Literal["never", "during", "after"]
+StudyPhase = Literal["during", "after_1_6", "after_7_12", "after_13_24", "after_25_36"]
 
 
 class Health(BaseModel):
@@ -123,6 +124,33 @@ class MixShare(BaseModel):
     share: float = Field(ge=0, le=1)
 
 
+class AppliedEffect(BaseModel):
+    """The episode study's pooled rate ratio of one attack type in one phase (computed at training)."""
+
+    attack_type: EventAttackType
+    phase: StudyPhase
+    rate_ratio: float | None = Field(description="Rate against the months before the occupation (null when "
+                                     "there is no estimate).")
+    ci_low: float | None = Field(description="Lower 95% bound.")
+    ci_high: float | None = Field(description="Upper 95% bound (null when unbounded).")
+    unbounded: bool = Field(description="Events in the phase and none before: no finite ratio, a lower "
+                            "bound only.")
+    placebo_share_above: float | None = Field(description="Share of placebo estimates at or above this one "
+                                              "(null without placebo draws).")
+    n_events: int = Field(ge=0, description="Events of the type in the studied regions' months of the phase.")
+
+
+class PostOccupation(BaseModel):
+    """The post-occupation regime the region's forecast months fall in."""
+
+    episode_id: str = Field(examples=["irq-2014-ninawa"])
+    end_month: str = Field(description="Last occupied month, YYYY-MM.", examples=["2017-07"])
+    months_since_end: int = Field(description="Months from the end to the horizon-1 target month (<= 0 "
+                                  "when the episode ends inside the horizon).")
+    phase: StudyPhase = Field(description="Study phase of the horizon-1 target month.")
+    effects: list[AppliedEffect] = Field(description="The pooled effects of that phase, one per attack type.")
+
+
 class RegionForecastItem(BaseModel):
     """Forecasts of one region."""
 
@@ -131,6 +159,9 @@ class RegionForecastItem(BaseModel):
     tactic_mix: list[MixShare]
     tactic_mix_source: Literal["model", "forecast"] = Field(
         description="'model': the bundle's tactic-mix model; 'forecast': shares of the forecast means.")
+    post_occupation: PostOccupation | None = Field(
+        default=None, description="Set when a forecast month falls up to 36 months after the end of one of "
+        "the region's occupation episodes; null otherwise.")
 
 
 class Served(BaseModel):

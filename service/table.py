@@ -19,6 +19,7 @@ import pandas as pd
 from models.bundle import ForecastBundle
 from models.forecast import quantile_column
 from models.panel import Panel
+from models.post_occupation import post_occupation
 from models.taxonomy import ALL, ATTACK_TYPES, PANEL_TYPES
 from service.loader import LoadedModel
 
@@ -56,6 +57,8 @@ class RegionRows:
     mix: Mapping[int, tuple[bytes, ...]]
     mix_source: str
     full: bytes
+    post_occupation: bytes = b"null"
+    """The applied post-occupation effect (:mod:`models.post_occupation`) as JSON, ``null`` when none."""
 
     def item(self, attack_type: str | None = None, horizon: int | None = None) -> bytes:
         """The region's forecast item JSON, optionally restricted to one type and horizons 1..``horizon``."""
@@ -64,7 +67,7 @@ class RegionRows:
         rows = (raw for (t, h), raw in self.rows.items()
                 if (attack_type is None or t == attack_type) and (horizon is None or h <= horizon))
         mix = (raw for h, group in self.mix.items() if horizon is None or h <= horizon for raw in group)
-        return _item(self.region, rows, mix, self.mix_source)
+        return _item(self.region, rows, mix, self.mix_source, self.post_occupation)
 
     def row_count(self, attack_type: str | None, horizon: int | None, max_horizon: int) -> int:
         """Number of forecast rows :meth:`item` returns for these filters."""
@@ -72,9 +75,10 @@ class RegionRows:
         return types * (horizon or max_horizon)
 
 
-def _item(region: bytes, rows: Iterable[bytes], mix: Iterable[bytes], source: str) -> bytes:
+def _item(region: bytes, rows: Iterable[bytes], mix: Iterable[bytes], source: str, post: bytes) -> bytes:
     return (b'{"region":' + region + b',"forecasts":[' + b",".join(rows) + b'],"tactic_mix":['
-            + b",".join(mix) + b'],"tactic_mix_source":' + dumps(source) + b"}")
+            + b",".join(mix) + b'],"tactic_mix_source":' + dumps(source) + b',"post_occupation":' + post
+            + b"}")
 
 
 def region_infos(bundle: ForecastBundle) -> dict[str, dict[str, Any]]:
@@ -203,14 +207,18 @@ def region_rows(bundle: ForecastBundle, state: Panel, frame: pd.DataFrame, horiz
     for row in rows:
         body = {k: v for k, v in row.items() if k != "region_id"}
         grouped.setdefault(row["region_id"], {})[(row["attack_type"], row["horizon"])] = dumps(body)
+    posts = post_occupation(list(grouped), state.cutoff, horizon, bundle.catalog,
+                            bundle.provenance.get("study"))
     out = {}
     for region, by_key in grouped.items():
         ordered = {k: by_key[k] for k in sorted(by_key, key=lambda k: (PANEL_TYPES.index(k[0]), k[1]))}
         mix = {h: tuple(group) for h, group in sorted(mixes.get(region, {}).items())}
         region_json = dumps(infos[region])
-        full = _item(region_json, ordered.values(), (raw for g in mix.values() for raw in g), source)
+        post = dumps(posts.get(region))
+        full = _item(region_json, ordered.values(), (raw for g in mix.values() for raw in g), source, post)
         out[region] = RegionRows(region=region_json, rows=MappingProxyType(ordered),
-                                 mix=MappingProxyType(mix), mix_source=source, full=full)
+                                 mix=MappingProxyType(mix), mix_source=source, full=full,
+                                 post_occupation=post)
     return out
 
 
