@@ -7,10 +7,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.targets import TARGET_CLASSES
 from models.taxonomy import ATTACK_TYPES, PANEL_TYPES
 
 AttackType = Literal[PANEL_TYPES]  # type: ignore[valid-type]
 EventAttackType = Literal[ATTACK_TYPES]  # type: ignore[valid-type]
+TargetClass = Literal[TARGET_CLASSES]  # type: ignore[valid-type]
 Phase = Literal["never", "during", "after"]
 StudyPhase = Literal["during", "after_1_6", "after_7_12", "after_13_24", "after_25_36"]
 
@@ -124,6 +126,15 @@ class MixShare(BaseModel):
     share: float = Field(ge=0, le=1)
 
 
+class TargetShare(BaseModel):
+    """Expected share of one target class among a region's next events at one horizon."""
+
+    horizon: int
+    target_class: TargetClass = Field(description="security_forces, civilians, international, government, "
+                                      "non_state or unknown")
+    share: float = Field(ge=0, le=1)
+
+
 class AppliedEffect(BaseModel):
     """The episode study's pooled rate ratio of one attack type in one phase (computed at training)."""
 
@@ -159,6 +170,9 @@ class RegionForecastItem(BaseModel):
     tactic_mix: list[MixShare]
     tactic_mix_source: Literal["model", "forecast"] = Field(
         description="'model': the bundle's tactic-mix model; 'forecast': shares of the forecast means.")
+    target_mix: list[TargetShare] = Field(
+        default_factory=list, description="Expected share of each target class (who is attacked) among the "
+        "region's next events; empty when the model has no target mix.")
     post_occupation: PostOccupation | None = Field(
         default=None, description="Set when a forecast month falls up to 36 months after the end of one of "
         "the region's occupation episodes; null otherwise.")

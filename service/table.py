@@ -59,6 +59,8 @@ class RegionRows:
     full: bytes
     post_occupation: bytes = b"null"
     """The applied post-occupation effect (:mod:`models.post_occupation`) as JSON, ``null`` when none."""
+    targets: Mapping[int, tuple[bytes, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    """The target mix by horizon (empty when the bundle has no target-mix model)."""
 
     def item(self, attack_type: str | None = None, horizon: int | None = None) -> bytes:
         """The region's forecast item JSON, optionally restricted to one type and horizons 1..``horizon``."""
@@ -66,8 +68,8 @@ class RegionRows:
             return self.full
         rows = (raw for (t, h), raw in self.rows.items()
                 if (attack_type is None or t == attack_type) and (horizon is None or h <= horizon))
-        mix = (raw for h, group in self.mix.items() if horizon is None or h <= horizon for raw in group)
-        return _item(self.region, rows, mix, self.mix_source, self.post_occupation)
+        return _item(self.region, rows, _up_to(self.mix, horizon), self.mix_source,
+                     _up_to(self.targets, horizon), self.post_occupation)
 
     def row_count(self, attack_type: str | None, horizon: int | None, max_horizon: int) -> int:
         """Number of forecast rows :meth:`item` returns for these filters."""
@@ -75,10 +77,15 @@ class RegionRows:
         return types * (horizon or max_horizon)
 
 
-def _item(region: bytes, rows: Iterable[bytes], mix: Iterable[bytes], source: str, post: bytes) -> bytes:
+def _up_to(by_horizon: Mapping[int, tuple[bytes, ...]], horizon: int | None) -> Iterable[bytes]:
+    return (raw for h, group in by_horizon.items() if horizon is None or h <= horizon for raw in group)
+
+
+def _item(region: bytes, rows: Iterable[bytes], mix: Iterable[bytes], source: str, targets: Iterable[bytes],
+          post: bytes) -> bytes:
     return (b'{"region":' + region + b',"forecasts":[' + b",".join(rows) + b'],"tactic_mix":['
-            + b",".join(mix) + b'],"tactic_mix_source":' + dumps(source) + b',"post_occupation":' + post
-            + b"}")
+            + b",".join(mix) + b'],"tactic_mix_source":' + dumps(source) + b',"target_mix":['
+            + b",".join(targets) + b'],"post_occupation":' + post + b"}")
 
 
 def region_infos(bundle: ForecastBundle) -> dict[str, dict[str, Any]]:
@@ -138,6 +145,16 @@ def _mix_rows(bundle: ForecastBundle, state: Panel, frame: pd.DataFrame,
         row = dumps({"horizon": int(h), "attack_type": str(t), "share": _num(min(max(float(s), 0.0), 1.0))})
         out.setdefault(str(r), {}).setdefault(int(h), []).append(row)
     return out, source
+
+
+def _target_rows(bundle: ForecastBundle, state: Panel, horizon: int) -> dict[str, dict[int, list[bytes]]]:
+    """The bundle's target mix per region and horizon (none without a model or target counts)."""
+    out: dict[str, dict[int, list[bytes]]] = {}
+    mix = bundle.target_mix(state, horizon)
+    for r, h, k, s in zip(mix["region_id"], mix["horizon"], mix["target_class"], mix["share"], strict=True):
+        row = dumps({"horizon": int(h), "target_class": str(k), "share": _num(min(max(float(s), 0.0), 1.0))})
+        out.setdefault(str(r), {}).setdefault(int(h), []).append(row)
+    return out
 
 
 DRIVERS_SHOWN = 3
@@ -209,16 +226,18 @@ def region_rows(bundle: ForecastBundle, state: Panel, frame: pd.DataFrame, horiz
         grouped.setdefault(row["region_id"], {})[(row["attack_type"], row["horizon"])] = dumps(body)
     posts = post_occupation(list(grouped), state.cutoff, horizon, bundle.catalog,
                             bundle.provenance.get("study"))
+    targets = _target_rows(bundle, state, horizon)
     out = {}
     for region, by_key in grouped.items():
         ordered = {k: by_key[k] for k in sorted(by_key, key=lambda k: (PANEL_TYPES.index(k[0]), k[1]))}
         mix = {h: tuple(group) for h, group in sorted(mixes.get(region, {}).items())}
+        target = {h: tuple(group) for h, group in sorted(targets.get(region, {}).items())}
         region_json = dumps(infos[region])
         post = dumps(posts.get(region))
-        full = _item(region_json, ordered.values(), (raw for g in mix.values() for raw in g), source, post)
+        full = _item(region_json, ordered.values(), _up_to(mix, None), source, _up_to(target, None), post)
         out[region] = RegionRows(region=region_json, rows=MappingProxyType(ordered),
                                  mix=MappingProxyType(mix), mix_source=source, full=full,
-                                 post_occupation=post)
+                                 post_occupation=post, targets=MappingProxyType(target))
     return out
 
 

@@ -32,6 +32,7 @@ from models.bundle import headline as forecast_headline
 from models.episodes import CATALOG_VERSION, load_catalog
 from models.estimators.base import Forecaster
 from models.estimators.combined import CombinedForecaster
+from models.estimators.target_mix import TargetMix
 from models.panel import Panel
 from models.pyfunc import BUNDLE_ARTIFACT, BundleModel, save_bundle
 from models.study import Study, run_study
@@ -355,7 +356,8 @@ def _bundle(served: Forecaster, data: _Data, opts: TrainOptions, conf: TrainingS
     }
     return ForecastBundle(forecaster=served, state=data.panel, catalog=data.catalog, provenance=provenance,
                           horizon=opts.horizon, mix_model=_mix_model(data),
-                          track_record=track_record(result.predictions, served_model))
+                          track_record=track_record(result.predictions, served_model),
+                          target_model=_target_model(data))
 
 
 def _next_version(tracker: Tracker, conf: TrainingSettings) -> str:
@@ -373,6 +375,13 @@ def _mix_model(data: _Data) -> Any:
     except (ImportError, AttributeError):
         return None
     return cls(catalog=data.catalog).fit(data.panel)
+
+
+def _target_model(data: _Data) -> TargetMix | None:
+    """The fitted target-mix model, or ``None`` when the panel carries no target-class counts."""
+    if data.panel.targets is None:
+        return None
+    return TargetMix().fit(data.panel)
 
 
 def _log_bundle(tracker: Tracker, parent: str, bundle: ForecastBundle, frame: pd.DataFrame) -> str:
