@@ -62,11 +62,14 @@ class ForecastBundle:
     """The served model's backtest forecasts beside the observed counts (see ``training.report``)."""
     target_model: TargetMixModel | None = None
     """The fitted target-mix model (:class:`models.estimators.target_mix.TargetMix`), if any."""
+    coverage: dict[str, list[str]] | None = None
+    """Region -> the attack types its sources can observe (:mod:`models.coverage`); ``None``: all."""
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # bundles pickled before these fields existed have none
         state.setdefault("track_record", None)
         state.setdefault("target_model", None)
+        state.setdefault("coverage", None)
         self.__dict__.update(state)
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.targets import TARGET_CLASSES
 from models.taxonomy import ATTACK_TYPES, PANEL_TYPES
@@ -14,6 +14,7 @@ AttackType = Literal[PANEL_TYPES]  # type: ignore[valid-type]
 EventAttackType = Literal[ATTACK_TYPES]  # type: ignore[valid-type]
 TargetClass = Literal[TARGET_CLASSES]  # type: ignore[valid-type]
 Phase = Literal["never", "during", "after"]
+RiskTier = Literal["minimal", "low", "elevated", "high", "severe"]
 StudyPhase = Literal["during", "after_1_6", "after_7_12", "after_13_24", "after_25_36"]
 
 
@@ -110,12 +111,20 @@ class ForecastRow(BaseModel):
     q50: float = Field(ge=0)
     q90: float = Field(ge=0)
     p_any: float = Field(ge=0, le=1, description="P(at least one attack)", examples=[0.83])
-    risk_tier: Literal["minimal", "low", "elevated", "high", "severe"]
+    observed: bool = Field(default=True, description="False when none of the region's sources can observe "
+                           "this attack type: its zeros are no data, and it gets no risk tier.")
+    risk_tier: RiskTier | None = Field(description="Null exactly when the row is not observed.")
     recent_mean: float = Field(description="Mean monthly count over the last 12 months of data.")
     change: float = Field(description="mean - recent_mean")
     change_ratio: float | None = Field(description="mean / recent_mean (null when recent_mean is 0)")
     drivers: list[Driver] = Field(default_factory=list,
                                   description="The model's terms that moved this forecast most.")
+
+    @model_validator(mode="after")
+    def _tier_only_when_observed(self) -> ForecastRow:
+        if (self.risk_tier is None) == self.observed:
+            raise ValueError("risk_tier is null exactly when the row is not observed")
+        return self
 
 
 class MixShare(BaseModel):
@@ -235,6 +244,8 @@ class Ranking(Served):
     attack_type: AttackType
     horizon: int
     total: int = Field(description="Regions matching the filters before ``top`` is applied.")
+    unobserved: int = Field(default=0, description="Regions matching the filters left out because none of "
+                            "their sources can observe the attack type.")
     items: list[RankedRow]
 
 
