@@ -100,8 +100,8 @@ class Driver(BaseModel):
     factor: float = Field(description="exp(effect): the multiplicative change.")
 
 
-class ForecastRow(BaseModel):
-    """The predictive distribution of one attack type at one horizon."""
+class Predictive(BaseModel):
+    """The summary of one predictive distribution: one attack type at one horizon."""
 
     attack_type: AttackType
     horizon: int = Field(ge=1, examples=[1])
@@ -111,6 +111,11 @@ class ForecastRow(BaseModel):
     q50: float = Field(ge=0)
     q90: float = Field(ge=0)
     p_any: float = Field(ge=0, le=1, description="P(at least one attack)", examples=[0.83])
+
+
+class ForecastRow(Predictive):
+    """The predictive distribution of one attack type at one horizon."""
+
     observed: bool = Field(default=True, description="False when none of the region's sources can observe "
                            "this attack type: its zeros are no data, and it gets no risk tier.")
     risk_tier: RiskTier | None = Field(description="Null exactly when the row is not observed.")
@@ -217,21 +222,13 @@ class BatchForecast(Served):
     results: list[RegionForecastItem]
 
 
-class RankedRow(BaseModel):
+class RankedRow(Predictive):
     """One region's forecast in a ranking."""
 
     rank: int
     region_id: str
     country: str
     admin1: str
-    attack_type: AttackType
-    horizon: int
-    target_month: str
-    mean: float
-    q10: float
-    q50: float
-    q90: float
-    p_any: float
     risk_tier: str
     recent_mean: float
     change: float
@@ -339,19 +336,11 @@ class SkillFigure(BaseModel):
     n: int | None = None
 
 
-class TrackRow(BaseModel):
+class TrackRow(Predictive):
     """One past forecast (from the backtest) beside what happened."""
 
-    attack_type: AttackType
-    horizon: int
     origin: str
-    target_month: str
-    mean: float
-    q10: float
-    q50: float
-    q90: float
-    p_any: float
-    observed: int
+    observed: int = Field(description="The count that happened.")
 
 
 class TrackSummary(BaseModel):
@@ -376,18 +365,10 @@ class TrackRecord(BaseModel):
     rows: list[TrackRow]
 
 
-class CountryRow(BaseModel):
+class CountryRow(Predictive):
     """The predictive distribution of a country's total of one attack type at one horizon."""
 
-    attack_type: AttackType
-    horizon: int
-    target_month: str
     regions: int
-    mean: float
-    q10: float
-    q50: float
-    q90: float
-    p_any: float
     risk_tier: str
 
 
