@@ -82,19 +82,19 @@ class Coverage:
         """A readable warning when the data pools different type coverages, else ``None``."""
         if not self.mixed():
             return None
-        everywhere = set(ATTACK_TYPES)
-        for regions in self.by_source.values():
-            for types in regions.values():
-                everywhere &= set(types)
+        sets = [set(types) for regions in self.by_source.values() for types in regions.values()]
+        everywhere, somewhere = set.intersection(*sets), set.union(*sets)
         parts = []
         for source, regions in sorted(self.by_source.items()):
             sizes = sorted({len(t) for t in regions.values()})
             shown = str(sizes[0]) if len(sizes) == 1 else f"{sizes[0]} to {sizes[-1]}"
             parts.append(f"{source} observes {shown} of {len(ATTACK_TYPES)} types")
-        partial = [t for t in ATTACK_TYPES if t not in everywhere]
+        partial = [t for t in ATTACK_TYPES if t in somewhere and t not in everywhere]
+        nowhere = [t for t in ATTACK_TYPES if t not in somewhere]
         return (f"the data pools sources of different type coverage ({'; '.join(parts)}); "
-                f"not observed everywhere: {', '.join(partial)}; a zero of such a type where no source "
-                "observes it is no data, and the service marks it unobserved")
+                f"observed in some regions only: {', '.join(partial) or 'none'}; observed nowhere: "
+                f"{', '.join(nowhere) or 'none'}; where no source observes a type its zeros are no data, "
+                "and the service marks it unobserved")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``version``, ``regions`` (region -> types), ``sources``, ``warning``."""

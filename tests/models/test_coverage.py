@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -48,7 +50,9 @@ def test_ucdp_observes_its_defaults_and_text_types_only_where_text_events_exist(
     assert cov.mixed()  # one source, two coverages by region
     warning = cov.warning()
     assert warning is not None and "ucdp observes 2 to 9 of 10 types" in warning
-    assert "bombing" in warning.split("not observed everywhere:")[1]
+    partial, nowhere = warning.split("observed in some regions only: ")[1].split("; observed nowhere: ")
+    assert partial.startswith("bombing, suicide_attack, kidnapping, indirect_fire")
+    assert nowhere.startswith("assassination;")
 
 
 def test_a_region_observes_the_union_of_its_sources() -> None:
@@ -107,3 +111,33 @@ def test_is_observed(region: str, attack_type: str, expected: bool) -> None:
     observed = {"IRQ.basra": ["armed_clash", "armed_assault"]}
     assert is_observed(observed, region, attack_type) is expected
     assert is_observed(None, region, attack_type)
+
+
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+
+
+def _real(name: str) -> pd.DataFrame:
+    path = SHARED_DATA / name
+    if not path.is_file():
+        pytest.skip(f"../shared/data/{name} is not available")
+    from training.ingest import ingest
+
+    return ingest([path]).events
+
+
+def test_acled_observes_nine_types_everywhere_and_never_assassination() -> None:
+    cov = coverage(_real("acled_hdx_2020_selected_to2018.csv.gz"))
+    regions = cov.regions()
+    assert len(regions) >= 40
+    assert {types for types in regions.values()} == {tuple(t for t in ATTACK_TYPES if t != "assassination")}
+    assert cov.warning() is None
+
+
+def test_ucdp_observes_bombing_in_ninawa_but_not_where_no_headline_gave_a_method() -> None:
+    events = _real("ucdp_ged_hdx_191-221_selected_to2018.csv.gz")
+    regions = coverage(events).regions()
+    assert "bombing" in regions["IRQ.ninawa"] and "suicide_attack" in regions["IRQ.ninawa"]
+    narrow = [r for r, types in regions.items() if set(types) == {"armed_clash", "armed_assault"}]
+    texted = set(events.loc[events["method_source"] == "text", "region_id"])
+    assert len(narrow) >= 20 and texted.isdisjoint(narrow)
+    assert set(regions) - set(narrow) == texted
