@@ -1,8 +1,8 @@
 """The forecast bundle: everything the service needs to answer forecasts, and nothing else.
 
-It holds the fitted served forecaster, the optional tactic-mix model, the latest panel state, the
-episode catalog and provenance. It is what training registers (wrapped as one MLflow pyfunc model
-by :mod:`models.pyfunc`) and what the service loads.
+It holds the fitted served forecaster, the optional tactic-mix and target-mix models, the latest
+panel state, the episode catalog and provenance. It is what training registers (wrapped as one
+MLflow pyfunc model by :mod:`models.pyfunc`) and what the service loads.
 """
 
 from __future__ import annotations
@@ -36,6 +36,17 @@ class MixModel(Protocol):
         ...
 
 
+class TargetMixModel(Protocol):
+    """A target-mix model: expected share of each target class among a region's next events."""
+
+    def predict_mix(self, state: Panel, horizon: int) -> pd.DataFrame:
+        """Long frame ``region_id``, ``horizon``, ``target_class``, ``share`` (shares sum to 1)."""
+        ...
+
+
+TARGET_MIX_COLUMNS = ("region_id", "horizon", "target_class", "share")
+
+
 @dataclass
 class ForecastBundle:
     """Fitted models plus the state they forecast from."""
@@ -49,10 +60,16 @@ class ForecastBundle:
     mix_model: MixModel | None = None
     track_record: pd.DataFrame | None = None
     """The served model's backtest forecasts beside the observed counts (see ``training.report``)."""
+    target_model: TargetMixModel | None = None
+    """The fitted target-mix model (:class:`models.estimators.target_mix.TargetMix`), if any."""
+    coverage: dict[str, list[str]] | None = None
+    """Region -> the attack types its sources can observe (:mod:`models.coverage`); ``None``: all."""
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        # bundles pickled before the track record existed have none
+        # bundles pickled before these fields existed have none
         state.setdefault("track_record", None)
+        state.setdefault("target_model", None)
+        state.setdefault("coverage", None)
         self.__dict__.update(state)
 
     @property
@@ -75,6 +92,16 @@ class ForecastBundle:
         if self.mix_model is None:
             return pd.DataFrame(columns=["region_id", "horizon", "attack_type", "share"])
         return self.mix_model.predict_mix(state or self.state, horizon or self.horizon)
+
+    def target_mix(self, state: Panel | None = None, horizon: int | None = None) -> pd.DataFrame:
+        """Expected target-class shares per region and horizon.
+
+        Empty without a target-mix model or when ``state`` carries no target-class counts.
+        """
+        st = state or self.state
+        if self.target_model is None or getattr(st, "targets", None) is None:
+            return pd.DataFrame({c: [] for c in TARGET_MIX_COLUMNS})
+        return self.target_model.predict_mix(st, horizon or self.horizon)
 
     def drivers(self, state: Panel | None = None, horizon: int | None = None) -> pd.DataFrame:
         """The model's own terms behind each forecast row (empty when the forecaster has none).

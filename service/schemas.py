@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from models.targets import TARGET_CLASSES
 from models.taxonomy import ATTACK_TYPES, PANEL_TYPES
 
 AttackType = Literal[PANEL_TYPES]  # type: ignore[valid-type]
 EventAttackType = Literal[ATTACK_TYPES]  # type: ignore[valid-type]
+TargetClass = Literal[TARGET_CLASSES]  # type: ignore[valid-type]
 Phase = Literal["never", "during", "after"]
+RiskTier = Literal["minimal", "low", "elevated", "high", "severe"]
 StudyPhase = Literal["during", "after_1_6", "after_7_12", "after_13_24", "after_25_36"]
 
 
@@ -97,8 +100,8 @@ class Driver(BaseModel):
     factor: float = Field(description="exp(effect): the multiplicative change.")
 
 
-class ForecastRow(BaseModel):
-    """The predictive distribution of one attack type at one horizon."""
+class Predictive(BaseModel):
+    """The summary of one predictive distribution: one attack type at one horizon."""
 
     attack_type: AttackType
     horizon: int = Field(ge=1, examples=[1])
@@ -108,12 +111,25 @@ class ForecastRow(BaseModel):
     q50: float = Field(ge=0)
     q90: float = Field(ge=0)
     p_any: float = Field(ge=0, le=1, description="P(at least one attack)", examples=[0.83])
-    risk_tier: Literal["minimal", "low", "elevated", "high", "severe"]
+
+
+class ForecastRow(Predictive):
+    """The predictive distribution of one attack type at one horizon."""
+
+    observed: bool = Field(default=True, description="False when none of the region's sources can observe "
+                           "this attack type: its zeros are no data, and it gets no risk tier.")
+    risk_tier: RiskTier | None = Field(description="Null exactly when the row is not observed.")
     recent_mean: float = Field(description="Mean monthly count over the last 12 months of data.")
     change: float = Field(description="mean - recent_mean")
     change_ratio: float | None = Field(description="mean / recent_mean (null when recent_mean is 0)")
     drivers: list[Driver] = Field(default_factory=list,
                                   description="The model's terms that moved this forecast most.")
+
+    @model_validator(mode="after")
+    def _tier_only_when_observed(self) -> ForecastRow:
+        if (self.risk_tier is None) == self.observed:
+            raise ValueError("risk_tier is null exactly when the row is not observed")
+        return self
 
 
 class MixShare(BaseModel):
@@ -121,6 +137,15 @@ class MixShare(BaseModel):
 
     horizon: int
     attack_type: EventAttackType
+    share: float = Field(ge=0, le=1)
+
+
+class TargetShare(BaseModel):
+    """Expected share of one target class among a region's next events at one horizon."""
+
+    horizon: int
+    target_class: TargetClass = Field(description="security_forces, civilians, international, government, "
+                                      "non_state or unknown")
     share: float = Field(ge=0, le=1)
 
 
@@ -159,6 +184,9 @@ class RegionForecastItem(BaseModel):
     tactic_mix: list[MixShare]
     tactic_mix_source: Literal["model", "forecast"] = Field(
         description="'model': the bundle's tactic-mix model; 'forecast': shares of the forecast means.")
+    target_mix: list[TargetShare] = Field(
+        default_factory=list, description="Expected share of each target class (who is attacked) among the "
+        "region's next events; empty when the model has no target mix.")
     post_occupation: PostOccupation | None = Field(
         default=None, description="Set when a forecast month falls up to 36 months after the end of one of "
         "the region's occupation episodes; null otherwise.")
@@ -194,21 +222,13 @@ class BatchForecast(Served):
     results: list[RegionForecastItem]
 
 
-class RankedRow(BaseModel):
+class RankedRow(Predictive):
     """One region's forecast in a ranking."""
 
     rank: int
     region_id: str
     country: str
     admin1: str
-    attack_type: AttackType
-    horizon: int
-    target_month: str
-    mean: float
-    q10: float
-    q50: float
-    q90: float
-    p_any: float
     risk_tier: str
     recent_mean: float
     change: float
@@ -221,6 +241,8 @@ class Ranking(Served):
     attack_type: AttackType
     horizon: int
     total: int = Field(description="Regions matching the filters before ``top`` is applied.")
+    unobserved: int = Field(default=0, description="Regions matching the filters left out because none of "
+                            "their sources can observe the attack type.")
     items: list[RankedRow]
 
 
@@ -314,19 +336,11 @@ class SkillFigure(BaseModel):
     n: int | None = None
 
 
-class TrackRow(BaseModel):
+class TrackRow(Predictive):
     """One past forecast (from the backtest) beside what happened."""
 
-    attack_type: AttackType
-    horizon: int
     origin: str
-    target_month: str
-    mean: float
-    q10: float
-    q50: float
-    q90: float
-    p_any: float
-    observed: int
+    observed: int = Field(description="The count that happened.")
 
 
 class TrackSummary(BaseModel):
@@ -351,18 +365,10 @@ class TrackRecord(BaseModel):
     rows: list[TrackRow]
 
 
-class CountryRow(BaseModel):
+class CountryRow(Predictive):
     """The predictive distribution of a country's total of one attack type at one horizon."""
 
-    attack_type: AttackType
-    horizon: int
-    target_month: str
     regions: int
-    mean: float
-    q10: float
-    q50: float
-    q90: float
-    p_any: float
     risk_tier: str
 
 

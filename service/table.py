@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from models.bundle import ForecastBundle
+from models.coverage import is_observed
 from models.forecast import quantile_column
 from models.panel import Panel
 from models.post_occupation import post_occupation
@@ -59,6 +60,8 @@ class RegionRows:
     full: bytes
     post_occupation: bytes = b"null"
     """The applied post-occupation effect (:mod:`models.post_occupation`) as JSON, ``null`` when none."""
+    targets: Mapping[int, tuple[bytes, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    """The target mix by horizon (empty when the bundle has no target-mix model)."""
 
     def item(self, attack_type: str | None = None, horizon: int | None = None) -> bytes:
         """The region's forecast item JSON, optionally restricted to one type and horizons 1..``horizon``."""
@@ -66,8 +69,8 @@ class RegionRows:
             return self.full
         rows = (raw for (t, h), raw in self.rows.items()
                 if (attack_type is None or t == attack_type) and (horizon is None or h <= horizon))
-        mix = (raw for h, group in self.mix.items() if horizon is None or h <= horizon for raw in group)
-        return _item(self.region, rows, mix, self.mix_source, self.post_occupation)
+        return _item(self.region, rows, _up_to(self.mix, horizon), self.mix_source,
+                     _up_to(self.targets, horizon), self.post_occupation)
 
     def row_count(self, attack_type: str | None, horizon: int | None, max_horizon: int) -> int:
         """Number of forecast rows :meth:`item` returns for these filters."""
@@ -75,10 +78,15 @@ class RegionRows:
         return types * (horizon or max_horizon)
 
 
-def _item(region: bytes, rows: Iterable[bytes], mix: Iterable[bytes], source: str, post: bytes) -> bytes:
+def _up_to(by_horizon: Mapping[int, tuple[bytes, ...]], horizon: int | None) -> Iterable[bytes]:
+    return (raw for h, group in by_horizon.items() if horizon is None or h <= horizon for raw in group)
+
+
+def _item(region: bytes, rows: Iterable[bytes], mix: Iterable[bytes], source: str, targets: Iterable[bytes],
+          post: bytes) -> bytes:
     return (b'{"region":' + region + b',"forecasts":[' + b",".join(rows) + b'],"tactic_mix":['
-            + b",".join(mix) + b'],"tactic_mix_source":' + dumps(source) + b',"post_occupation":' + post
-            + b"}")
+            + b",".join(mix) + b'],"tactic_mix_source":' + dumps(source) + b',"target_mix":['
+            + b",".join(targets) + b'],"post_occupation":' + post + b"}")
 
 
 def region_infos(bundle: ForecastBundle) -> dict[str, dict[str, Any]]:
@@ -140,6 +148,16 @@ def _mix_rows(bundle: ForecastBundle, state: Panel, frame: pd.DataFrame,
     return out, source
 
 
+def _target_rows(bundle: ForecastBundle, state: Panel, horizon: int) -> dict[str, dict[int, list[bytes]]]:
+    """The bundle's target mix per region and horizon (none without a model or target counts)."""
+    out: dict[str, dict[int, list[bytes]]] = {}
+    mix = bundle.target_mix(state, horizon)
+    for r, h, k, s in zip(mix["region_id"], mix["horizon"], mix["target_class"], mix["share"], strict=True):
+        row = dumps({"horizon": int(h), "target_class": str(k), "share": _num(min(max(float(s), 0.0), 1.0))})
+        out.setdefault(str(r), {}).setdefault(int(h), []).append(row)
+    return out
+
+
 DRIVERS_SHOWN = 3
 """Drivers given per forecast row: the largest effects first."""
 
@@ -163,9 +181,13 @@ def driver_lists(explained: pd.DataFrame) -> dict[tuple[str, str, int], list[dic
 
 
 def forecast_rows(frame: pd.DataFrame, recent: Mapping[tuple[str, str], float],
-                  drivers: Mapping[tuple[str, str, int], list[dict[str, Any]]] | None = None
-                  ) -> list[dict[str, Any]]:
-    """JSON-ready forecast rows (see :class:`service.schemas.ForecastRow`) with ``region_id`` added."""
+                  drivers: Mapping[tuple[str, str, int], list[dict[str, Any]]] | None = None,
+                  coverage: Mapping[str, Sequence[str]] | None = None) -> list[dict[str, Any]]:
+    """JSON-ready forecast rows (see :class:`service.schemas.ForecastRow`) with ``region_id`` added.
+
+    A row of a type the region's sources cannot observe (``coverage``, see :mod:`models.coverage`)
+    has ``observed`` false and no risk tier.
+    """
     region = [str(r) for r in frame["region_id"]]
     attack = [str(a) for a in frame["attack_type"]]
     mean = np.round(frame["mean"].to_numpy(dtype=float), 4)
@@ -181,11 +203,13 @@ def forecast_rows(frame: pd.DataFrame, recent: Mapping[tuple[str, str], float],
         **{f"q{int(q * 100)}": np.round(frame[quantile_column(q)].to_numpy(dtype=float), 4).tolist()
            for q in SERVED_QUANTILES},
         "p_any": np.round(frame["p_any"].to_numpy(dtype=float), 4).tolist(),
-        "risk_tier": [str(r) for r in frame["risk_tier"]],
+        "observed": [is_observed(coverage, r, a) for r, a in zip(region, attack, strict=True)],
         "recent_mean": base.tolist(),
         "change": np.round(mean - base, 4).tolist(),
         "change_ratio": [r if b > 0 else None for r, b in zip(ratio.tolist(), base.tolist(), strict=True)],
     }
+    columns["risk_tier"] = [str(t) if seen else None
+                            for t, seen in zip(frame["risk_tier"], columns["observed"], strict=True)]
     found = drivers or {}
     columns["drivers"] = [found.get((r, a, int(h)), []) for r, a, h in
                           zip(region, attack, columns["horizon"], strict=True)]
@@ -201,7 +225,7 @@ def region_rows(bundle: ForecastBundle, state: Panel, frame: pd.DataFrame, horiz
     ``rows`` are the frame's :func:`forecast_rows` when already computed.
     """
     if rows is None:
-        rows = forecast_rows(frame, recent_means(state), explain(bundle, state, horizon))
+        rows = forecast_rows(frame, recent_means(state), explain(bundle, state, horizon), bundle.coverage)
     mixes, source = _mix_rows(bundle, state, frame, horizon)
     grouped: dict[str, dict[tuple[str, int], bytes]] = {}
     for row in rows:
@@ -209,16 +233,18 @@ def region_rows(bundle: ForecastBundle, state: Panel, frame: pd.DataFrame, horiz
         grouped.setdefault(row["region_id"], {})[(row["attack_type"], row["horizon"])] = dumps(body)
     posts = post_occupation(list(grouped), state.cutoff, horizon, bundle.catalog,
                             bundle.provenance.get("study"))
+    targets = _target_rows(bundle, state, horizon)
     out = {}
     for region, by_key in grouped.items():
         ordered = {k: by_key[k] for k in sorted(by_key, key=lambda k: (PANEL_TYPES.index(k[0]), k[1]))}
         mix = {h: tuple(group) for h, group in sorted(mixes.get(region, {}).items())}
+        target = {h: tuple(group) for h, group in sorted(targets.get(region, {}).items())}
         region_json = dumps(infos[region])
         post = dumps(posts.get(region))
-        full = _item(region_json, ordered.values(), (raw for g in mix.values() for raw in g), source, post)
+        full = _item(region_json, ordered.values(), _up_to(mix, None), source, _up_to(target, None), post)
         out[region] = RegionRows(region=region_json, rows=MappingProxyType(ordered),
                                  mix=MappingProxyType(mix), mix_source=source, full=full,
-                                 post_occupation=post)
+                                 post_occupation=post, targets=MappingProxyType(target))
     return out
 
 
@@ -336,6 +362,9 @@ class ServedModel:
     regions_body: bytes
     track: Mapping[str, list[dict[str, Any]]] = field(default_factory=lambda: MappingProxyType({}))
     countries: Mapping[str, list[dict[str, Any]]] = field(default_factory=lambda: MappingProxyType({}))
+    unranked: Mapping[tuple[str, int], tuple[dict[str, Any], ...]] = field(
+        default_factory=lambda: MappingProxyType({}))
+    """Per (attack type, horizon): the rows left out of the ranking (types their sources cannot observe)."""
 
     @property
     def bundle(self) -> ForecastBundle:
@@ -384,12 +413,13 @@ def build_served(loaded: LoadedModel, max_horizon: int, stale_after_days: int) -
     horizon = max(1, min(bundle.horizon, max_horizon))
     frame = forecast_frame(bundle, None, horizon)
     infos = region_infos(bundle)
-    rows = forecast_rows(frame, recent_means(bundle.state), explain(bundle, bundle.state, horizon))
+    rows = forecast_rows(frame, recent_means(bundle.state), explain(bundle, bundle.state, horizon),
+                         bundle.coverage)
     by_region = region_rows(bundle, bundle.state, frame, horizon, infos, rows)
     missing = sorted(set(infos) - set(by_region))
     if missing:
         raise ValueError(f"the model forecasts no rows for {len(missing)} regions, e.g. {missing[:3]}")
-    rankings = _rankings(rows, infos)
+    rankings, unranked = _rankings(rows, infos)
     served_fields = {"model_name": str(loaded.provenance.get("model_name", "threatcast")),
                      "model_version": str(loaded.provenance.get("model_version", "")),
                      "data_cutoff": bundle.cutoff, "origin": bundle.cutoff}
@@ -398,6 +428,7 @@ def build_served(loaded: LoadedModel, max_horizon: int, stale_after_days: int) -
         dumps(v) for v in infos.values()) + b"]"
     return ServedModel(loaded=loaded, horizon=horizon, infos=MappingProxyType(infos),
                        by_region=MappingProxyType(by_region), rankings=MappingProxyType(rankings),
+                       unranked=MappingProxyType(unranked),
                        history=History.from_state(bundle.state),
                        stale_after=stale_deadline(bundle.cutoff, stale_after_days),
                        envelope=envelope, regions_body=regions_body,
@@ -405,14 +436,20 @@ def build_served(loaded: LoadedModel, max_horizon: int, stale_after_days: int) -
                        countries=MappingProxyType(country_forecasts(bundle, horizon)))
 
 
-def _rankings(rows: list[dict[str, Any]],
-              infos: Mapping[str, dict[str, Any]]) -> dict[tuple[str, int], tuple[dict[str, Any], ...]]:
+Rankings = dict[tuple[str, int], tuple[dict[str, Any], ...]]
+
+
+def _rankings(rows: list[dict[str, Any]], infos: Mapping[str, dict[str, Any]]) -> tuple[Rankings, Rankings]:
+    """Per (attack type, horizon): the observed rows ranked by risk, and the unobserved rows left out."""
     groups: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    left_out: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for row in rows:
         info = infos[row["region_id"]]
-        ranked = {**{k: v for k, v in row.items() if k != "drivers"}, "country": info["country"],
-                  "admin1": info["admin1"]}
-        groups.setdefault((row["attack_type"], row["horizon"]), []).append(ranked)
-    return {key: tuple(sorted(group, key=lambda r: (-r["p_any"], -r["mean"], r["region_id"])))
-            for key, group in groups.items()}
+        ranked = {**{k: v for k, v in row.items() if k not in ("drivers", "observed")},
+                  "country": info["country"], "admin1": info["admin1"]}
+        key = (row["attack_type"], row["horizon"])
+        (groups if row["observed"] else left_out).setdefault(key, []).append(ranked)
+    ranked_rows = {key: tuple(sorted(group, key=lambda r: (-r["p_any"], -r["mean"], r["region_id"])))
+                   for key, group in groups.items()}
+    return ranked_rows, {key: tuple(group) for key, group in left_out.items()}
 

@@ -11,6 +11,7 @@ then gated: the version gets its alias (``champion`` or ``challenger``) only as 
 from __future__ import annotations
 
 import importlib
+import logging
 import math
 import tempfile
 import time
@@ -29,9 +30,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from models.bundle import ForecastBundle
 from models.bundle import headline as forecast_headline
+from models.coverage import Coverage, coverage
 from models.episodes import CATALOG_VERSION, load_catalog
 from models.estimators.base import Forecaster
 from models.estimators.combined import CombinedForecaster
+from models.estimators.target_mix import TargetMix
 from models.panel import Panel
 from models.pyfunc import BUNDLE_ARTIFACT, BundleModel, save_bundle
 from models.study import Study, run_study
@@ -58,6 +61,8 @@ from training.settings import TrainingSettings
 from training.sources import SourceFormatError
 from training.study_report import write_study
 from training.tracking import CallTimer, Tracker, TrackingError, preflight
+
+log = logging.getLogger("threatcast.training")
 
 TRAIN_PLACEBO_DRAWS = 10
 """Placebo draws of the episode study logged with every training run (``threatcast study`` runs more)."""
@@ -133,6 +138,7 @@ class _Data:
     catalog: pd.DataFrame
     origins: list[pd.Period]
     fingerprint: str
+    coverage: Coverage = field(default_factory=lambda: Coverage({}))
 
 
 def train(events: EventsInput, options: TrainOptions | None = None, settings: TrainingSettings | None = None,
@@ -191,6 +197,7 @@ def _run(events: EventsInput, opts: TrainOptions, conf: TrainingSettings, catalo
     parent = tracker.start_run(f"train {data.panel.cutoff}", tags={"threatcast.kind": "training"})
     try:
         tracker.log_params(parent, _run_params(data, opts, factories, clf is not None))
+        _warn_coverage(tracker, parent, data.coverage)
         with progress.step("backtest", f"backtesting {len(factories)} families on {len(data.origins)} "
                            "origins", timings):
             result = run_backtest(data.panel, cat, factories, data.origins, opts.horizon, executor=runner,
@@ -252,7 +259,20 @@ def _load(events: EventsInput, opts: TrainOptions, cat: pd.DataFrame) -> _Data:
     origins = dataset.origins(data.panel, opts.origins, opts.horizon, opts.n_origins)
     ingested = data.ingested
     return _Data(ingested.events, ingested.rejects, ingested.summary, data.panel, cat, origins,
-                 events_fingerprint(data.used_events()))
+                 events_fingerprint(data.used_events()), coverage(data.used_events()))
+
+
+COVERAGE_TAG = "threatcast.coverage_warning"
+"""Run tag set when the training pools sources (or regions) of different attack-type coverage."""
+
+
+def _warn_coverage(tracker: Tracker, parent: str, found: Coverage) -> None:
+    """Log and tag the run when the pooled data mixes type coverages (see :mod:`models.coverage`)."""
+    warning = found.warning()
+    if warning is None:
+        return
+    log.warning("%s", warning)
+    tracker.set_tags(parent, {COVERAGE_TAG: warning[:4900]})
 
 
 def _run_params(data: _Data, opts: TrainOptions, factories: Mapping[str, Callable[[], Forecaster]],
@@ -352,10 +372,13 @@ def _bundle(served: Forecaster, data: _Data, opts: TrainOptions, conf: TrainingS
             "headline": {k: float(v) for k, v in head.items() if isinstance(v, int | float)},
             "skill": skill}),
         "study": _json_ready(study.to_dict()),
+        "coverage": {k: v for k, v in data.coverage.to_dict().items() if k != "regions"},
     }
     return ForecastBundle(forecaster=served, state=data.panel, catalog=data.catalog, provenance=provenance,
                           horizon=opts.horizon, mix_model=_mix_model(data),
-                          track_record=track_record(result.predictions, served_model))
+                          track_record=track_record(result.predictions, served_model),
+                          target_model=_target_model(data),
+                          coverage={r: list(t) for r, t in data.coverage.regions().items()} or None)
 
 
 def _next_version(tracker: Tracker, conf: TrainingSettings) -> str:
@@ -373,6 +396,13 @@ def _mix_model(data: _Data) -> Any:
     except (ImportError, AttributeError):
         return None
     return cls(catalog=data.catalog).fit(data.panel)
+
+
+def _target_model(data: _Data) -> TargetMix | None:
+    """The fitted target-mix model, or ``None`` when the panel carries no target-class counts."""
+    if data.panel.targets is None:
+        return None
+    return TargetMix().fit(data.panel)
 
 
 def _log_bundle(tracker: Tracker, parent: str, bundle: ForecastBundle, frame: pd.DataFrame) -> str:

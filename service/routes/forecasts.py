@@ -22,16 +22,21 @@ async def ranking(served: ServedDep, metrics: MetricsDep, country: CountryQuery 
                   horizon: Annotated[int, Query(ge=1, le=120, description="Horizon ranked on.")] = 1,
                   top: Annotated[int, Query(ge=1, le=1000, description="How many regions.")] = 20,
                   ) -> dict[str, Any]:
-    """Regions ordered by P(at least one attack), then expected count, at one horizon."""
+    """Regions ordered by P(at least one attack), then expected count, at one horizon.
+
+    Regions whose sources cannot observe the attack type are left out (counted in ``unobserved``).
+    """
     check_horizon(served, horizon)
     code = country_filter(served, country)
     ranked = served.rankings.get((attack_type, horizon), ())
+    unranked = served.unranked.get((attack_type, horizon), ())
     if code is not None:
         ranked = tuple(r for r in ranked if r["country"] == code)
+        unranked = tuple(r for r in unranked if r["country"] == code)
     items = [{**row, "rank": i} for i, row in enumerate(ranked[:top], start=1)]
     metrics.forecasts.labels("ranking").inc(len(items))
     return {**served.served(), "attack_type": attack_type, "horizon": horizon, "total": len(ranked),
-            "items": items}
+            "unobserved": len(unranked), "items": items}
 
 
 @router.post("", response_model=BatchForecast, summary="Forecasts of several regions",

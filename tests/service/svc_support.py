@@ -149,3 +149,26 @@ def study_bundle() -> ForecastBundle:
     return ForecastBundle(forecaster=bundle.forecaster, state=bundle.state, catalog=catalog,
                           provenance={**bundle.provenance, "study": _json_ready(study.to_dict())},
                           horizon=bundle.horizon)
+
+
+TARGET_OF = {"armed_assault": "security_forces", "bombing": "civilians", "kidnapping": "international",
+             "armed_clash": "non_state"}
+"""Target class of each attack type in :func:`target_events`."""
+
+
+def target_events() -> pd.DataFrame:
+    """:func:`make_events` with a target class per attack type (:data:`TARGET_OF`)."""
+    events = make_events()
+    events["target_class"] = events["attack_type"].map(TARGET_OF).astype(str)
+    return events
+
+
+def target_bundle() -> ForecastBundle:
+    """:func:`make_bundle` on :func:`target_events` with a fitted target-mix model."""
+    from models.estimators.target_mix import TargetMix
+
+    panel = build_panel(target_events(), cutoff=CUTOFF)
+    bundle = make_bundle()
+    return ForecastBundle(forecaster=Mean12Poisson().fit(panel), state=panel, catalog=bundle.catalog,
+                          provenance=bundle.provenance, horizon=bundle.horizon,
+                          target_model=TargetMix().fit(panel))
