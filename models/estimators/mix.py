@@ -22,7 +22,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from models.episodes import load_catalog, occupation_status
-from models.estimators.base import NotFittedError
+from models.estimators.base import check_fitted, fit_report, hyperparameters
 from models.features import POST_WINDOW_MONTHS, count_cube, known_regions
 from models.panel import Panel
 from models.taxonomy import ATTACK_TYPES
@@ -53,6 +53,7 @@ def mix_shares(recent: np.ndarray, countries: np.ndarray, global_shares: np.ndar
     return (recent + strength * country_shares) / (recent.sum(axis=1, keepdims=True) + strength)
 
 
+@hyperparameters
 class TacticMix(BaseEstimator):  # type: ignore[misc]
     """Shrunken recent attack-type shares with a learned post-occupation adjustment.
 
@@ -67,15 +68,12 @@ class TacticMix(BaseEstimator):  # type: ignore[misc]
 
     name = "tactic_mix"
 
-    def __init__(self, window: int = 24, half_life: float = 6.0,
-                 strengths: tuple[float, ...] = (1.0, 3.0, 10.0, 30.0), tune_months: int = 24,
-                 post_shrink: float = 20.0, catalog: pd.DataFrame | None = None) -> None:
-        self.window = window
-        self.half_life = half_life
-        self.strengths = strengths
-        self.tune_months = tune_months
-        self.post_shrink = post_shrink
-        self.catalog = catalog
+    window: int = 24
+    half_life: float = 6.0
+    strengths: tuple[float, ...] = (1.0, 3.0, 10.0, 30.0)
+    tune_months: int = 24
+    post_shrink: float = 20.0
+    catalog: pd.DataFrame | None = None
 
     def fit(self, panel: Panel) -> Self:
         """Learn the global mix, the prior strength and the post-occupation factors from ``panel``."""
@@ -127,8 +125,7 @@ class TacticMix(BaseEstimator):  # type: ignore[misc]
 
         Shares sum to 1 over :data:`models.taxonomy.ATTACK_TYPES` for every region and horizon.
         """
-        if not getattr(self, "fitted_", False):
-            raise NotFittedError("TacticMix is not fitted; call fit(panel) first")
+        check_fitted(self)
         if horizon < 1:
             raise ValueError(f"horizon must be >= 1, got {horizon}")
         cube, _ = count_cube(state)
@@ -154,4 +151,4 @@ class TacticMix(BaseEstimator):  # type: ignore[misc]
 
     def fit_report(self) -> dict[str, Any]:
         """What the fit decided (strength, tuning losses, post-occupation factors)."""
-        return dict(getattr(self, "report_", {}))
+        return fit_report(self)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from models.estimators.base import NotFittedError
+from models.estimators.base import check_fitted, fit_report, hyperparameters
 from models.estimators.mix import mix_shares
 from models.panel import Panel
 from models.targets import TARGET_CLASSES
@@ -54,6 +54,7 @@ def _weighted(cube: np.ndarray, end: int, window: int, half_life: float) -> np.n
     return (block * (0.5 ** (age / half_life))[None, None, :]).sum(axis=2)
 
 
+@hyperparameters
 class TargetMix(BaseEstimator):  # type: ignore[misc]
     """Shrunken recent target-class shares per region.
 
@@ -66,12 +67,10 @@ class TargetMix(BaseEstimator):  # type: ignore[misc]
 
     name = "target_mix"
 
-    def __init__(self, window: int = 24, half_life: float = 6.0,
-                 strengths: tuple[float, ...] = (1.0, 3.0, 10.0, 30.0), tune_months: int = 24) -> None:
-        self.window = window
-        self.half_life = half_life
-        self.strengths = strengths
-        self.tune_months = tune_months
+    window: int = 24
+    half_life: float = 6.0
+    strengths: tuple[float, ...] = (1.0, 3.0, 10.0, 30.0)
+    tune_months: int = 24
 
     def fit(self, panel: Panel) -> Self:
         """Learn the global mix and the prior strength from ``panel``."""
@@ -108,8 +107,7 @@ class TargetMix(BaseEstimator):  # type: ignore[misc]
         Shares sum to 1 over :data:`models.targets.TARGET_CLASSES` for every region and horizon;
         the same shares hold at every horizon (no target-class dynamics are modelled).
         """
-        if not getattr(self, "fitted_", False):
-            raise NotFittedError("TargetMix is not fitted; call fit(panel) first")
+        check_fitted(self)
         if horizon < 1:
             raise ValueError(f"horizon must be >= 1, got {horizon}")
         cube = target_cube(state)
@@ -127,7 +125,7 @@ class TargetMix(BaseEstimator):  # type: ignore[misc]
 
     def fit_report(self) -> dict[str, Any]:
         """What the fit decided (strength, tuning losses, global shares)."""
-        return dict(getattr(self, "report_", {}))
+        return fit_report(self)
 
 
 def observed_mix(panel: Panel, regions: list[str], start: str, end: str) -> pd.Series:
