@@ -10,7 +10,6 @@ then gated: the version gets its alias (``champion`` or ``challenger``) only as 
 
 from __future__ import annotations
 
-import importlib
 import logging
 import math
 import tempfile
@@ -33,6 +32,7 @@ from models.bundle import headline as forecast_headline
 from models.coverage import Coverage, coverage
 from models.episodes import CATALOG_VERSION, load_catalog
 from models.estimators.base import Forecaster
+from models.estimators.catalogue import MIX_MODELS, SERVED_MIX
 from models.estimators.combined import CombinedForecaster
 from models.estimators.target_mix import TargetMix
 from models.panel import Panel
@@ -392,7 +392,7 @@ def _next_version(tracker: Tracker, conf: TrainingSettings) -> str:
 def _mix_model(data: _Data) -> Any:
     """The fitted tactic-mix model, or ``None`` when its module is not available."""
     try:
-        cls = importlib.import_module("models.estimators.mix").TacticMix
+        cls = MIX_MODELS[SERVED_MIX]
     except (ImportError, AttributeError):
         return None
     return cls(catalog=data.catalog).fit(data.panel)
