@@ -58,7 +58,7 @@ def test_no_external_resources() -> None:
         text = path.read_text(encoding="utf-8").replace('"http://www.w3.org/2000/svg"', "SVG namespace")
         assert not re.search(r"https?://|//cdn|@import|url\(", text), path.name
     html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
-    assert not re.search(r'(?:src|href)="(?!/static/|/docs|data:)', html)
+    assert not re.search(r'(?:src|href)="(?!/static/|/docs|data:|#)', html)
 
 
 def test_page_reads_only_public_endpoints() -> None:
