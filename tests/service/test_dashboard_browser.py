@@ -490,6 +490,10 @@ def test_screenshots_at_laptop_and_phone_widths(server: Server, browser: WebDriv
              == "MLI.tombouctou")
         assert browser.execute_script("return document.documentElement.scrollWidth") <= width
         full_page_png(browser, artifacts / f"{name}-full.png")
+        browser.get(f"{server.url}/#episode=mli-2012-tombouctou")
+        wait_episode(browser, "mli-2012-tombouctou")
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+        full_page_png(browser, artifacts / f"{name}-episode.png")
     viewport(browser, LAPTOP)
     assert (artifacts / "phone.png").stat().st_size > 0 and (artifacts / "laptop.png").stat().st_size > 0
 
@@ -549,8 +553,8 @@ def study_events() -> pd.DataFrame:
             extra.append(("bombing", day))
     kidal = pd.DataFrame({"country": "MLI", "admin1": "Kidal", "date": [d for _, d in extra],
                           "attack_type": [t for t, _ in extra], "latitude": 18.44, "longitude": 1.41,
-                          "fatalities": 0, "source": "test", "date_precision": "day", "region_id": "MLI.kidal",
-                          "perpetrator": "", "target": "", "suicide": False,
+                          "fatalities": 0, "source": "test", "date_precision": "day",
+                          "region_id": "MLI.kidal", "perpetrator": "", "target": "", "suicide": False,
                           "event_id": [f"test:kidal:{i}" for i in range(len(extra))]})
     return conform_events(pd.concat([events, kidal], ignore_index=True))
 
@@ -569,8 +573,8 @@ def study_model_bundle() -> ForecastBundle:
     catalog = parse_catalog(pd.DataFrame(list(STUDY_CATALOG_ROWS), columns=[
         "episode_id", "country", "admin1", "start_month", "end_month"]))
     models = {STUDY_SERVED: lambda: PooledNegBin(catalog=catalog), **BASELINES}
-    result = run_backtest(panel, catalog, models, [str(m) for m in pd.period_range("2023-01", "2023-09", freq="M")],
-                          horizon=3)
+    origins = [str(m) for m in pd.period_range("2023-01", "2023-09", freq="M")]
+    result = run_backtest(panel, catalog, models, origins, horizon=3)
     skill = skill_table(result.predictions, STUDY_SERVED, result.baselines, REPORTED, n_boot=200)
     study = run_study(panel, catalog, placebo_draws=10)
     provenance = {"model_name": "threatcast", "trained_at": "2024-01-06T10:00:00+00:00",
@@ -618,8 +622,9 @@ def test_episodes_view_lists_the_api_episodes(study_server: Server, browser: Web
                   c('study')];
         });""")
     assert len(rows) == api["count"] == 3
-    expected = [[e["episode_id"], f"{e['admin1']}, {e['country']}", e["start_month"], e["end_month"] or "ongoing",
-                 e["phase"], "" if e["months_since_end"] is None else str(e["months_since_end"]),
+    expected = [[e["episode_id"], f"{e['admin1']}, {e['country']}", e["start_month"],
+                 e["end_month"] or "ongoing", e["phase"],
+                 "" if e["months_since_end"] is None else str(e["months_since_end"]),
                  "used" if e["used_in_study"] else f"not used: {e['study_reason']}"] for e in api["episodes"]]
     assert rows == expected
     # the test catalog: Tombouctou ended 2022-06, 18 months before the 2023-12 cutoff; Gao still occupied
@@ -658,7 +663,8 @@ def test_episode_timeline_forest_plot_and_region_link(study_server: Server, brow
     assert box["marker"] == pytest.approx(box["xs"][end], abs=0.1)
 
     marks = browser.execute_script("""
-        return [...document.querySelectorAll('[data-testid=forest-plot] [data-testid=effect-mark]')].map(tr => ({
+        const rows = document.querySelectorAll('[data-testid=forest-plot] [data-testid=effect-mark]');
+        return [...rows].map(tr => ({
           type: tr.dataset.type, phase: tr.dataset.phase, unbounded: tr.dataset.unbounded === 'true',
           rr: tr.dataset.rateRatio === '' ? null : Number(tr.dataset.rateRatio),
           low: tr.dataset.ciLow === '' ? null : Number(tr.dataset.ciLow),
@@ -675,7 +681,8 @@ def test_episode_timeline_forest_plot_and_region_link(study_server: Server, brow
         if effect["rate_ratio"] is None:  # events after, none before: an open interval, drawn as an arrow
             assert mark["unbounded"] and mark["arrow"] == 1 and mark["point"] == 0
         else:
-            assert mark["rr"] == pytest.approx(effect["rate_ratio"]) and mark["point"] == 1 and mark["arrow"] == 0
+            assert mark["rr"] == pytest.approx(effect["rate_ratio"])
+            assert mark["point"] == 1 and mark["arrow"] == 0
     assert any(m["unbounded"] for m in marks) and any(m["rr"] is not None for m in marks)
     # the placebo share beside each effect is the API's
     placebo = {(p["attack_type"], p["phase"]): p["share_above"] for p in detail["placebo"]}
@@ -689,7 +696,8 @@ def test_episode_timeline_forest_plot_and_region_link(study_server: Server, brow
     link = browser.find_element(By.CSS_SELECTOR, "[data-testid=episode-region-link]")
     assert link.get_attribute("data-region") == "MLI.tombouctou"
     link.click()
-    wait(browser, lambda d: d.find_element(By.ID, "region-view").get_attribute("data-region") == "MLI.tombouctou")
+    wait(browser, lambda d: d.find_element(By.ID, "region-view").get_attribute("data-region")
+         == "MLI.tombouctou")
     assert browser.find_element(By.ID, "forecast-view").is_displayed()
     assert not browser.find_element(By.ID, "episodes-view").is_displayed()
     assert "region=MLI.tombouctou" in browser.current_url and "episode=" not in browser.current_url
@@ -715,7 +723,8 @@ def test_model_skill_and_champion_in_the_header(study_server: Server, server: Se
         assert float(node.get_attribute("data-skill")) == figure["skill"]
         assert float(node.get_attribute("data-lower")) == figure["lower"]
         assert float(node.get_attribute("data-upper")) == figure["upper"]
-        assert node.text == f"{signed(figure['skill'])} (90%: {signed(figure['lower'])} to {signed(figure['upper'])})"
+        interval = f"{signed(figure['lower'])} to {signed(figure['upper'])}"
+        assert node.text == f"{signed(figure['skill'])} (90%: {interval})"
         assert f"vs {figure['baseline']}" in browser.find_element(By.ID, "model-skill").text
     table = browser.execute_script("""
         return [...document.querySelectorAll('[data-testid=skill-row]')].map(tr => [tr.dataset.type,
@@ -749,7 +758,8 @@ def test_region_track_record_and_drivers(study_server: Server, browser: WebDrive
     assert summary == [{"type": s["attack_type"], "horizon": 1, "n": str(s["n"]), "mae": s["mean_abs_error"],
                         "inside": pct(s["inside_q10_q90"]), "brier": s["brier"]} for s in h1]
     points = browser.execute_script("""
-        return [...document.querySelectorAll('[data-testid=track-chart] [data-testid=track-point]')].map(c => ({
+        const dots = document.querySelectorAll('[data-testid=track-chart] [data-testid=track-point]');
+        return [...dots].map(c => ({
           origin: c.dataset.origin, target_month: c.dataset.target, mean: Number(c.dataset.mean),
           observed: Number(c.dataset.observed)}));""")
     rows = sorted((r for r in record["rows"] if r["attack_type"] == "bombing" and r["horizon"] == 1),
@@ -774,3 +784,102 @@ def test_region_track_record_and_drivers(study_server: Server, browser: WebDrive
     assert shown == [[d["driver"], d["factor"], "×" + js_fixed(d["factor"], 2)] for d in drivers]
     full_page_png(browser, artifacts / "laptop-region-study.png")
     assert severe_console(browser) == []
+
+
+def with_coverage_fields(forecast: dict[str, Any], detail: dict[str, Any]) -> dict[str, Any]:
+    """``forecast`` with ``observed``, ``target_mix`` and ``post_occupation`` filled where the API lacks them.
+
+    Kidnapping is marked unobserved (no tier), the target mix has three classes, and the
+    post-occupation effects are the episode study's for the region's current phase (18 months
+    after the end: 13-24) with their placebo shares. Fields the API already gives are kept.
+    """
+    out = json.loads(json.dumps(forecast))
+    if not any("observed" in r for r in out["forecasts"]):
+        for row in out["forecasts"]:
+            row["observed"] = row["attack_type"] != "kidnapping"
+            if not row["observed"]:
+                row["risk_tier"] = None
+    out.setdefault("target_mix", [
+        {"horizon": h, "target_class": c, "share": s} for h in range(1, 4)
+        for c, s in (("security_forces", 0.6), ("civilians", 0.3), ("international", 0.1))])
+    if "post_occupation" not in out:
+        placebo = {(p["attack_type"], p["phase"]): p["share_above"] for p in detail["placebo"]}
+        keys = ("attack_type", "phase", "rate_ratio", "ci_low", "ci_high", "n_events")
+        effects = [{**{k: e[k] for k in keys},
+                    "unbounded": e["rate_ratio"] is None and e["ci_low"] is not None,
+                    "placebo_share_above": placebo.get((e["attack_type"], e["phase"]))}
+                   for e in detail["effects"] if e["phase"] == "after_13_24" and e["ci_low"] is not None]
+        episode = detail["episode"]
+        out["post_occupation"] = {"episode_id": episode["episode_id"], "end_month": episode["end_month"],
+                                  "months_since_end": episode["months_since_end"], "phase": "after_13_24",
+                                  "effects": effects}
+    return out
+
+
+def test_region_no_data_target_mix_and_post_occupation(study_server: Server, browser: WebDriver,
+                                                       artifacts: Path) -> None:
+    """The coverage fields of a region forecast: "no data" cells, the target mix, the effects that apply.
+
+    Until the API serves them the page is given them by a wrapper of ``fetch`` around the real reply.
+    """
+    rid = "MLI.tombouctou"
+    path = f"/v1/regions/{rid}/forecast"
+    body = with_coverage_fields(study_server.get(path), study_server.get("/v1/episodes/mli-test-tombouctou"))
+    wrapper = """
+        const served = SERVED, path = PATH, realFetch = window.fetch.bind(window);
+        const json = {headers: {'Content-Type': 'application/json'}};
+        window.fetch = (url, init) => {
+          const mine = new URL(url, location.href).pathname === path && !String(url).includes('?');
+          return mine ? Promise.resolve(new Response(JSON.stringify(served), json)) : realFetch(url, init);
+        };""".replace("PATH", json.dumps(path)).replace("SERVED", json.dumps(body))
+    script = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": wrapper})
+    try:
+        viewport(browser, LAPTOP)
+        browser.get("about:blank")  # a new document, so that the wrapper runs before the page's script
+        open_page(browser, f"{study_server.url}/#type=kidnapping&region={rid}")
+        wait(browser, lambda d: d.find_element(By.ID, "region-view").get_attribute("data-region") == rid)
+        unobserved = {r["attack_type"] for r in body["forecasts"] if r["observed"] is False}
+        assert unobserved
+        cells = browser.execute_script("""
+            const rows = document.querySelectorAll('[data-testid=region-forecast-row]');
+            return Object.fromEntries([...rows].map(tr => [tr.dataset.type,
+              [...tr.querySelectorAll('td')].slice(1).map(td => td.textContent)]));""")
+        for attack_type, shown in cells.items():
+            if attack_type in unobserved:
+                assert shown == ["no data: not observed by this region's sources"], attack_type
+            else:
+                assert len(shown) == 5 and "no data" not in " ".join(shown), attack_type
+        assert text(browser, "[data-testid=summary-no-data]") == "no data"
+        charts = browser.execute_script("""
+            return Object.fromEntries([...document.querySelectorAll('[data-testid=history-chart]')].map(s =>
+              [s.dataset.type, s.dataset.observed]));""")
+        assert {t for t, o in charts.items() if o == "false"} == unobserved
+
+        bars = browser.execute_script("""
+            return [...document.querySelectorAll('[data-testid=target-bar]')].map(b =>
+              [b.dataset.class, Number(b.dataset.share), b.querySelector('.mix-value').textContent]);""")
+        expected = sorted(((m["target_class"], m["share"]) for m in body["target_mix"] if m["horizon"] == 1),
+                          key=lambda m: -m[1])
+        assert [(c, s) for c, s, _ in bars] == expected
+        assert [v for *_, v in bars] == [pct(s) for _, s in expected]
+        assert browser.find_element(By.ID, "tactic-mix").is_displayed()
+
+        post = body["post_occupation"]
+        summary = browser.find_element(By.CSS_SELECTOR, "[data-testid=post-occupation-summary]")
+        assert summary.get_attribute("data-episode") == post["episode_id"]
+        assert f"{post['months_since_end']} months since the end" in summary.text
+        marks = browser.execute_script("""
+            const rows = document.querySelectorAll(
+              '[data-testid=post-occupation-effects] [data-testid=effect-mark]');
+            return [...rows].map(tr => [tr.dataset.type, tr.dataset.phase, tr.dataset.unbounded === 'true',
+                          tr.querySelector('[data-testid=placebo-share]').dataset.value]);""")
+        assert [[*m[:3], None if m[3] == "" else float(m[3])] for m in marks] == [
+            [e["attack_type"], e["phase"], e["unbounded"], e["placebo_share_above"]] for e in post["effects"]]
+        assert len(marks) >= 2
+        full_page_png(browser, artifacts / "laptop-region-coverage.png")
+        browser.find_element(By.CSS_SELECTOR, "[data-testid=post-episode-link]").click()
+        wait_episode(browser, post["episode_id"])
+        assert severe_console(browser) == []
+    finally:
+        browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument",
+                                {"identifier": script["identifier"]})
