@@ -5,6 +5,9 @@ import {
   $, TIERS, addMonths, api, el, fixed, linePath, monthIndex, niceMax, num, occupationLabel, occupationRank,
   pct, ratioText, signed, svg, tierBadge, typeLabel,
 } from "./dom.js";
+import { createEpisodesView } from "./episodes.js";
+import { renderDrivers, renderPostOccupation, renderTargetMix, renderTrackRecord } from "./region-extras.js";
+import { renderSkill } from "./skill.js";
 const HISTORY_MONTHS = 36;
 const MIX_RECENT_MONTHS = 12;
 
@@ -23,7 +26,12 @@ const state = {
   rankingSeq: 0,
   regionSeq: 0,
   rendered: false,
+  view: "forecasts",
+  episode: null,
 };
+
+const isObserved = (row) => row.observed !== false;
+const NO_DATA = "no data";
 
 function showError(message) {
   const box = $("#error");
@@ -40,6 +48,8 @@ function readHash() {
   const h = Number.parseInt(params.get("h") || "1", 10);
   state.horizon = Number.isFinite(h) && h >= 1 ? h : 1;
   state.selected = params.get("region");
+  state.episode = params.get("episode");
+  state.view = state.episode || params.get("view") === "episodes" ? "episodes" : "forecasts";
 }
 
 function writeHash() {
@@ -48,6 +58,10 @@ function writeHash() {
   if (state.type !== "all") params.set("type", state.type);
   if (state.horizon !== 1) params.set("h", String(state.horizon));
   if (state.selected) params.set("region", state.selected);
+  if (state.view === "episodes") {
+    if (state.episode) params.set("episode", state.episode);
+    else params.set("view", "episodes");
+  }
   const text = params.toString();
   history.replaceState(null, "", text ? `#${text}` : location.pathname + location.search);
 }
@@ -73,6 +87,7 @@ function renderHeader() {
       + "Retrain on recent events before relying on these numbers." : "";
   document.documentElement.dataset.stale = String(Boolean(model.stale));
   $("#synthetic-badge").hidden = !isSynthetic(state.regions);
+  renderSkill(model);
 }
 
 function fillSelect(select, options, value) {
@@ -153,11 +168,15 @@ function tableRow(r) {
   el("td", { class: "num", "data-col": "rank", "data-value": r.rank, text: r.rank }),
   el("td", { "data-col": "country", "data-value": r.country, text: r.country }),
   el("td", { "data-col": "admin1", "data-value": r.admin1, text: r.admin1 }),
-  el("td", { "data-col": "risk_tier", "data-value": r.risk_tier }, tierBadge(r.risk_tier)),
-  el("td", { class: "num", "data-col": "p_any", "data-value": r.p_any, text: pct(r.p_any) }),
-  el("td", { class: "num", "data-col": "mean", "data-value": r.mean, "data-q10": r.q10, "data-q90": r.q90 },
-    el("span", { class: "mean", text: num(r.mean) }), " ",
-    el("span", { class: "interval", text: `${num(r.q10)}–${num(r.q90)}` })),
+  ...(isObserved(r) ? [
+    el("td", { "data-col": "risk_tier", "data-value": r.risk_tier }, tierBadge(r.risk_tier)),
+    el("td", { class: "num", "data-col": "p_any", "data-value": r.p_any, text: pct(r.p_any) }),
+    el("td", { class: "num", "data-col": "mean", "data-value": r.mean, "data-q10": r.q10, "data-q90": r.q90 },
+      el("span", { class: "mean", text: num(r.mean) }), " ",
+      el("span", { class: "interval", text: `${num(r.q10)}–${num(r.q90)}` }))] : [
+    el("td", { "data-col": "risk_tier", "data-value": "", class: "no-data", text: NO_DATA }),
+    el("td", { class: "num no-data", "data-col": "p_any", "data-value": "", text: NO_DATA }),
+    el("td", { class: "num no-data", "data-col": "mean", "data-value": "" }, el("span", { class: "mean", text: NO_DATA }))]),
   el("td", { class: `num change ${r.change > 0 ? "up" : r.change < 0 ? "down" : ""}`, "data-col": "change",
     "data-value": r.change, title: `last 12 months: ${fixed(r.recent_mean, 2)} a month` },
   el("span", { class: "delta", text: signed(r.change) }), " ",
@@ -278,12 +297,12 @@ function renderMap() {
   const ordered = [...points].sort((a, b) => radius(rows.get(b.region_id)) - radius(rows.get(a.region_id)));
   const circles = ordered.map((p) => {
     const r = rows.get(p.region_id);
-    const title = r
-      ? `${p.admin1}, ${p.country}: ${r.risk_tier}, P(≥1) ${pct(r.p_any)}, expected ${num(r.mean)} (${num(r.q10)}–${num(r.q90)})`
+    const title = r && !isObserved(r) ? `${p.admin1}, ${p.country}: no data for this attack type`
+      : r ? `${p.admin1}, ${p.country}: ${r.risk_tier}, P(≥1) ${pct(r.p_any)}, expected ${num(r.mean)} (${num(r.q10)}–${num(r.q90)})`
       : `${p.admin1}, ${p.country}`;
     return svg("circle", {
       cx: frame.x(p.longitude).toFixed(1), cy: frame.y(p.latitude).toFixed(1), r: radius(r).toFixed(2),
-      class: `point ${r ? `tier-${r.risk_tier}` : "out"}${p.region_id === state.selected ? " selected" : ""}`,
+      class: `point ${r ? (isObserved(r) ? `tier-${r.risk_tier}` : "no-data") : "out"}${p.region_id === state.selected ? " selected" : ""}`,
       "data-testid": "map-point", "data-region": p.region_id, "data-tier": r ? r.risk_tier : null,
       "data-mean": r ? r.mean : null, "data-p-any": r ? r.p_any : null, tabindex: 0, role: "button",
       "aria-label": title,
@@ -319,10 +338,11 @@ async function selectRegion(id, scroll = true) {
   const seq = ++state.regionSeq;
   const path = `/v1/regions/${encodeURIComponent(id)}`;
   try {
-    const [detail, history, forecast] = await Promise.all([
-      api(path), api(`${path}/history?months=${HISTORY_MONTHS}`), api(`${path}/forecast`)]);
+    const [detail, history, forecast, record] = await Promise.all([
+      api(path), api(`${path}/history?months=${HISTORY_MONTHS}`), api(`${path}/forecast`),
+      api(`${path}/track-record`).catch(() => null)]);
     if (seq !== state.regionSeq) return;
-    state.regionData = { detail, history, forecast };
+    state.regionData = { detail, history, forecast, record };
     renderRegion();
     view.dataset.region = id;
     view.setAttribute("aria-busy", "false");
@@ -348,7 +368,7 @@ function closeRegion() {
 function renderRegion() {
   const data = state.regionData;
   if (!data) return;
-  const { detail, history, forecast } = data;
+  const { detail, history, forecast, record } = data;
   const h = Math.min(state.horizon, state.model.horizon);
   $("#region-title").textContent = `${detail.admin1}, ${detail.country}`;
   $("#region-title").append(el("small", { text: ` ${detail.region_id}` }));
@@ -356,7 +376,11 @@ function renderRegion() {
   const current = rows.find((r) => r.attack_type === state.type) || rows[0];
   const summary = $("#region-summary");
   summary.replaceChildren();
-  if (current) {
+  if (current && !isObserved(current)) {
+    summary.append(`${typeLabel(current.attack_type)} in ${current.target_month} (horizon ${h}): `,
+      el("strong", { "data-testid": "summary-no-data", text: NO_DATA }),
+      ": the sources of this region cannot observe this attack type, so the model gives no number.");
+  } else if (current) {
     summary.append(`${typeLabel(current.attack_type)} in ${current.target_month} (horizon ${h}): expected `,
       el("strong", { "data-testid": "summary-mean", text: num(current.mean) }),
       ` (80%: ${num(current.q10)}–${num(current.q90)}), P(≥1) `,
@@ -365,8 +389,12 @@ function renderRegion() {
       `; last 12 months averaged ${fixed(current.recent_mean, 2)} a month.`);
   }
   renderRegionForecast(rows);
+  renderDrivers(current);
   renderMix(forecast, history, h);
+  renderTargetMix(forecast, h);
   renderOccupation(detail);
+  renderPostOccupation(forecast, openEpisode);
+  renderTrackRecord(record, current ? current.attack_type : state.type, h);
   renderCharts(history, forecast);
 }
 
@@ -378,11 +406,17 @@ function renderRegionForecast(rows) {
     class: r.attack_type === state.type ? "selected" : null,
   },
   el("td", { text: typeLabel(r.attack_type) }),
-  el("td", { class: "num", "data-col": "mean", "data-value": r.mean, text: num(r.mean) }),
-  el("td", { class: "num", "data-col": "interval", text: `${num(r.q10)}–${num(r.q90)}` }),
-  el("td", { class: "num", "data-col": "p_any", "data-value": r.p_any, text: pct(r.p_any) }),
-  el("td", { "data-col": "risk_tier" }, tierBadge(r.risk_tier)),
-  el("td", { class: "num", "data-col": "change", "data-value": r.change, text: signed(r.change) }))));
+  ...(isObserved(r) ? forecastCells(r) : [el("td", { colspan: 5, class: "no-data", "data-col": "no-data",
+    text: `${NO_DATA}: not observed by this region's sources` })]))));
+}
+
+function forecastCells(r) {
+  return [
+    el("td", { class: "num", "data-col": "mean", "data-value": r.mean, text: num(r.mean) }),
+    el("td", { class: "num", "data-col": "interval", text: `${num(r.q10)}–${num(r.q90)}` }),
+    el("td", { class: "num", "data-col": "p_any", "data-value": r.p_any, text: pct(r.p_any) }),
+    el("td", { "data-col": "risk_tier" }, tierBadge(r.risk_tier)),
+    el("td", { class: "num", "data-col": "change", "data-value": r.change, text: signed(r.change) })];
 }
 
 function renderMix(forecast, history, h) {
@@ -421,10 +455,17 @@ function renderOccupation(detail) {
   const timeline = $("#occupation-timeline");
   status.dataset.phase = occ.phase;
   if (occ.phase === "never" && detail.episodes.length === 0) {
+    $("#occupation-link").hidden = true;
     status.textContent = "No occupation episode in the catalog for this region.";
     timeline.replaceChildren();
     return;
   }
+  const link = $("#occupation-link");
+  link.hidden = !(occ.episode_id && (occ.phase === "during" || occ.phase === "after"));
+  link.replaceChildren(link.hidden ? "" : el("a", { href: `#episode=${encodeURIComponent(occ.episode_id)}`,
+    "data-testid": "occupation-episode-link", onclick: (e) => { e.preventDefault(); openEpisode(occ.episode_id); } },
+  occ.phase === "during" ? "See this episode in the After occupation view →"
+    : "See what followed the end of the occupation →"));
   status.textContent = occ.phase === "during"
     ? `Occupied at the data cutoff (episode ${occ.episode_id}).`
     : occ.phase === "after"
@@ -475,7 +516,9 @@ function historyChart(type, months, counts, rows) {
   const W = 300;
   const H = 140;
   const m = { l: 28, r: 8, t: 20, b: 18 };
-  const future = rows.filter((r) => r.attack_type === type).sort((a, b) => a.horizon - b.horizon);
+  const all = rows.filter((r) => r.attack_type === type).sort((a, b) => a.horizon - b.horizon);
+  const unobserved = all.length > 0 && all.every((r) => !isObserved(r));
+  const future = unobserved ? [] : all;
   const n = months.length + future.length;
   const x = (i) => m.l + (n <= 1 ? 0 : (i * (W - m.l - m.r)) / (n - 1));
   const observed = counts.filter((v) => v !== null);
@@ -486,7 +529,7 @@ function historyChart(type, months, counts, rows) {
   const upper = [[x(i0), y(last)], ...future.map((r, j) => [x(i0 + 1 + j), y(r.q90)])];
   const lower = future.map((r, j) => [x(i0 + 1 + j), y(r.q10)]).reverse();
   const parts = [
-    svg("text", { x: m.l, y: 13, class: "chart-title", text: typeLabel(type) }),
+    svg("text", { x: m.l, y: 13, class: "chart-title", text: unobserved ? `${typeLabel(type)} · ${NO_DATA}` : typeLabel(type) }),
     svg("line", { x1: m.l, x2: W - m.r, y1: y(0), y2: y(0), class: "axis" }),
     svg("line", { x1: m.l, x2: W - m.r, y1: y(top), y2: y(top), class: "grid" }),
     svg("text", { x: m.l - 4, y: y(0) + 3, class: "axis-label end", text: "0" }),
@@ -512,7 +555,8 @@ function historyChart(type, months, counts, rows) {
       "data-horizon": r.horizon, "data-mean": r.mean, "data-q10": r.q10, "data-q90": r.q90 },
     svg("title", { text: `${r.target_month}: expected ${num(r.mean)}, 80% ${num(r.q10)}–${num(r.q90)}` })));
   }
-  return svg("svg", { viewBox: `0 0 ${W} ${H}`, class: `chart${type === state.type ? " selected" : ""}`,
+  return svg("svg", { viewBox: `0 0 ${W} ${H}`,
+    class: `chart${type === state.type ? " selected" : ""}${unobserved ? " no-data" : ""}`, "data-observed": String(!unobserved),
     "data-testid": "history-chart", "data-type": type, role: "img",
     "aria-label": `${typeLabel(type)}: monthly counts from ${months[0]} and the forecast fan` }, ...parts);
 }
@@ -522,6 +566,41 @@ function renderCharts(history, forecast) {
   types.sort((a, b) => (a === "all" ? -1 : b === "all" ? 1 : state.types.indexOf(a) - state.types.indexOf(b)));
   $("#history-charts").replaceChildren(...types.map((t) => historyChart(t, history.months, history.counts[t],
     forecast.forecasts)));
+}
+
+// ---- views ------------------------------------------------------------------------------------
+
+let episodesView = null;
+
+function route() {
+  const episodes = state.view === "episodes";
+  $("#forecast-view").hidden = episodes;
+  $("#filters").hidden = episodes;
+  for (const tab of document.querySelectorAll(".tabs [data-view]")) {
+    if (tab.dataset.view === state.view) tab.setAttribute("aria-current", "page");
+    else tab.removeAttribute("aria-current");
+  }
+  if (!state.model || !episodesView) return;
+  if (episodes) episodesView.open(state.episode);
+  else episodesView.close();
+}
+
+function showView(view, episode = null) {
+  state.view = view;
+  state.episode = view === "episodes" ? episode : null;
+  writeHash();
+  route();
+  window.scrollTo(0, 0);
+}
+
+function openEpisode(id) {
+  showView("episodes", id);
+  $("#episodes-heading").focus({ preventScroll: true });
+}
+
+function openRegionFromEpisode(id) {
+  showView("forecasts");
+  selectRegion(id).then(() => $("#region-title").focus({ preventScroll: true }));
 }
 
 // ---- wiring ----------------------------------------------------------------------------------
@@ -545,6 +624,25 @@ function bind() {
     refresh();
   });
   $("#region-close").addEventListener("click", closeRegion);
+  for (const tab of document.querySelectorAll(".tabs [data-view]")) {
+    tab.addEventListener("click", (e) => { e.preventDefault(); showView(tab.dataset.view); });
+  }
+  window.addEventListener("hashchange", () => {
+    // a hand-edited or followed link: take the whole view from the hash
+    const before = [state.country, state.type, state.horizon].join("|");
+    readHash();
+    route();
+    if (state.view === "forecasts" && state.model) {
+      if ([state.country, state.type, state.horizon].join("|") !== before) {
+        fillSelect($("#filter-country"), [...$("#filter-country").options].map((o) => [o.value, o.text]), state.country);
+        fillSelect($("#filter-horizon"), [...$("#filter-horizon").options].map((o) => [o.value, o.text]), String(state.horizon));
+        fillSelect($("#filter-type"), state.types.map((t) => [t, typeLabel(t)]), state.type);
+        refresh();
+      }
+      if (state.selected && state.byId.has(state.selected)) selectRegion(state.selected);
+      else closeRegion();
+    }
+  });
   document.addEventListener("keydown", (e) => { if (e.key === "Escape" && state.selected) closeRegion(); });
 }
 
@@ -561,6 +659,13 @@ async function init() {
   readHash();
   bind();
   renderLegend();
+  route();
+  episodesView = createEpisodesView({
+    openRegion: openRegionFromEpisode,
+    selected: (id) => { state.episode = id; writeHash(); },
+    error: showError,
+    hasRegion: (id) => state.byId.has(id),
+  });
   try {
     const ranking = loadRankingFirst();
     ranking.catch(() => null);
@@ -582,6 +687,7 @@ async function init() {
   loadTypes().catch((err) => showError(String(err.message || err)));
   if (state.selected && state.byId.has(state.selected)) selectRegion(state.selected, false);
   else state.selected = null;
+  route();
 }
 
 async function loadRankingFirst() {

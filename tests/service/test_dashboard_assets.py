@@ -32,8 +32,8 @@ def test_index_served_at_root_with_its_assets(dashboard: TestClient) -> None:
     assert page.headers["content-type"].startswith("text/html")
     assert page.text == (STATIC_DIR / "index.html").read_text(encoding="utf-8")
     assets = page_assets(page.text)
-    shipped = sorted(f"/static/{p.name}" for p in STATIC_DIR.iterdir() if p.suffix in SCRIPT_OR_STYLE)
-    assert sorted(assets) == shipped
+    on_disk = [f"/static/{p.name}" for p in STATIC_DIR.iterdir() if p.suffix in SCRIPT_OR_STYLE]
+    assert sorted(assets) == sorted(on_disk) and "/static/app.js" in assets
     for path in assets:
         reply = dashboard.get(path)
         assert reply.status_code == 200, path
@@ -59,7 +59,7 @@ def test_no_external_resources() -> None:
         text = path.read_text(encoding="utf-8").replace('"http://www.w3.org/2000/svg"', "SVG namespace")
         assert not re.search(r"https?://|//cdn|@import|url\(", text), path.name
     html = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
-    assert not re.search(r'(?:src|href)="(?!/static/|/docs|data:)', html)
+    assert not re.search(r'(?:src|href)="(?!/static/|/docs|data:|#)', html)
 
 
 def test_page_reads_only_public_endpoints() -> None:

@@ -21,14 +21,19 @@ import httpx
 import pandas as pd
 import pytest
 import uvicorn
-from svc_support import Store, make_events
+from svc_support import CUTOFF, STUDY_CATALOG_ROWS, Store, make_events
 
+from cli.jobs.train import _json_ready
 from models.bundle import ForecastBundle
-from models.episodes import load_catalog
-from models.estimators.baselines import Mean12Poisson
+from models.episodes import load_catalog, parse_catalog
+from models.estimators.baselines import BASELINES, Mean12Poisson
+from models.estimators.count import PooledNegBin
 from models.panel import build_panel
 from models.schema import conform_events
+from models.study import run_study
 from service.app import STATIC_DIR, create_app
+from training.backtest import run_backtest, skill_table
+from training.report import track_record
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -485,6 +490,10 @@ def test_screenshots_at_laptop_and_phone_widths(server: Server, browser: WebDriv
              == "MLI.tombouctou")
         assert browser.execute_script("return document.documentElement.scrollWidth") <= width
         full_page_png(browser, artifacts / f"{name}-full.png")
+        browser.get(f"{server.url}/#episode=mli-2012-tombouctou")
+        wait_episode(browser, "mli-2012-tombouctou")
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+        full_page_png(browser, artifacts / f"{name}-episode.png")
     viewport(browser, LAPTOP)
     assert (artifacts / "phone.png").stat().st_size > 0 and (artifacts / "laptop.png").stat().st_size > 0
 
@@ -524,3 +533,353 @@ def test_page_without_a_model_says_so(store: Store, browser: WebDriver) -> None:
         assert error.text.startswith("The dashboard could not load:") and "no model is loaded" in error.text
         assert browser.find_elements(By.CSS_SELECTOR, "[data-testid=ranking-row]") == []
         assert browser.find_element(By.ID, "ranking").get_attribute("aria-busy") == "false"
+        browser.get_log("browser")  # the 503s logged here are expected: leave none to the next test
+
+
+# ---- the After occupation view, model skill, track record, drivers ------------------------------
+
+
+def study_events() -> pd.DataFrame:
+    """:func:`make_events` plus MLI.kidal, never occupied (the placebo's control region).
+
+    Kidal: 1 armed assault every month and 1 bombing every third month.
+    """
+    events = make_events()
+    extra = []
+    for i, month in enumerate(pd.period_range("2021-01", CUTOFF, freq="M")):
+        day = month.start_time + pd.Timedelta(days=14)
+        extra.append(("armed_assault", day))
+        if i % 3 == 0:
+            extra.append(("bombing", day))
+    kidal = pd.DataFrame({"country": "MLI", "admin1": "Kidal", "date": [d for _, d in extra],
+                          "attack_type": [t for t, _ in extra], "latitude": 18.44, "longitude": 1.41,
+                          "fatalities": 0, "source": "test", "date_precision": "day",
+                          "region_id": "MLI.kidal", "perpetrator": "", "target": "", "suicide": False,
+                          "event_id": [f"test:kidal:{i}" for i in range(len(extra))]})
+    return conform_events(pd.concat([events, kidal], ignore_index=True))
+
+
+STUDY_SERVED = "pooled_negbin"
+REPORTED = ("all", "bombing", "kidnapping", "armed_assault")
+
+
+def study_model_bundle() -> ForecastBundle:
+    """A fitted pooled NB (it explains itself: drivers) with its backtest, track record and episode study.
+
+    Everything is computed, nothing is typed in: the backtest covers origins 2023-01..2023-09 at
+    horizons 1-3 against every baseline; the study has 10 placebo draws in Kidal.
+    """
+    panel = build_panel(study_events(), cutoff=CUTOFF)
+    catalog = parse_catalog(pd.DataFrame(list(STUDY_CATALOG_ROWS), columns=[
+        "episode_id", "country", "admin1", "start_month", "end_month"]))
+    models = {STUDY_SERVED: lambda: PooledNegBin(catalog=catalog), **BASELINES}
+    origins = [str(m) for m in pd.period_range("2023-01", "2023-09", freq="M")]
+    result = run_backtest(panel, catalog, models, origins, horizon=3)
+    skill = skill_table(result.predictions, STUDY_SERVED, result.baselines, REPORTED, n_boot=200)
+    study = run_study(panel, catalog, placebo_draws=10)
+    provenance = {"model_name": "threatcast", "trained_at": "2024-01-06T10:00:00+00:00",
+                  "served_model": STUDY_SERVED,
+                  "backtest": _json_ready({"baselines": list(result.baselines),
+                                           "headline": result.headline[STUDY_SERVED], "skill": skill}),
+                  "study": _json_ready(study.to_dict())}
+    return ForecastBundle(forecaster=PooledNegBin(catalog=catalog).fit(panel), state=panel, catalog=catalog,
+                          provenance=provenance, horizon=3,
+                          track_record=track_record(result.predictions, STUDY_SERVED))
+
+
+@pytest.fixture(scope="module")
+def study_server(store: Store) -> Iterator[Server]:
+    store.register(study_model_bundle(), name="threatcast-dashboard-study")
+    with Server(store, model_uri="models:/threatcast-dashboard-study@champion") as s:
+        yield s
+
+
+def wait_episode(driver: WebDriver, episode_id: str) -> None:
+    """Wait until the episode's detail has rendered (its test id is set only then)."""
+    wait(driver, lambda d: d.execute_script(
+        "const box = document.querySelector('[data-testid=episode-detail]');"
+        "return box !== null && box.dataset.episode === arguments[0]"
+        " && document.querySelector('#episodes-view').getAttribute('aria-busy') === 'false'", episode_id))
+
+
+def test_episodes_view_lists_the_api_episodes(study_server: Server, browser: WebDriver,
+                                              artifacts: Path) -> None:
+    viewport(browser, LAPTOP)
+    open_page(browser, study_server.url + "/")
+    assert not browser.find_element(By.ID, "episodes-view").is_displayed()
+    tab = browser.find_element(By.ID, "tab-episodes")
+    tab.send_keys("\n")  # keyboard: Enter on the focused tab link
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=episode-list]"))
+    assert browser.find_element(By.ID, "episodes-view").is_displayed()
+    assert not browser.find_element(By.ID, "forecast-view").is_displayed()
+    assert tab.get_attribute("aria-current") == "page"
+    assert "view=episodes" in browser.current_url
+    api = study_server.get("/v1/episodes")
+    rows = browser.execute_script("""
+        return [...document.querySelectorAll('[data-testid=episode-row]')].map(tr => {
+          const c = (n) => tr.querySelector(`td[data-col="${n}"]`).textContent;
+          return [tr.dataset.episode, c('region'), c('start'), c('end'), c('phase'), c('months_since_end'),
+                  c('study')];
+        });""")
+    assert len(rows) == api["count"] == 3
+    expected = [[e["episode_id"], f"{e['admin1']}, {e['country']}", e["start_month"],
+                 e["end_month"] or "ongoing", e["phase"],
+                 "" if e["months_since_end"] is None else str(e["months_since_end"]),
+                 "used" if e["used_in_study"] else f"not used: {e['study_reason']}"] for e in api["episodes"]]
+    assert rows == expected
+    # the test catalog: Tombouctou ended 2022-06, 18 months before the 2023-12 cutoff; Gao still occupied
+    assert rows[0][:6] == ["mli-test-tombouctou", "Tombouctou, MLI", "2022-01", "2022-06", "after", "18"]
+    assert rows[1][3:5] == ["ongoing", "during"] and rows[2][6].startswith("not used: region has no events")
+    assert severe_console(browser) == []
+
+
+def test_episode_timeline_forest_plot_and_region_link(study_server: Server, browser: WebDriver,
+                                                      artifacts: Path) -> None:
+    viewport(browser, LAPTOP)
+    episode = "mli-test-tombouctou"
+    open_page(browser, f"{study_server.url}/#episode={episode}")
+    wait_episode(browser, episode)
+    detail = study_server.get(f"/v1/episodes/{episode}")
+
+    series: dict[str, list[int]] = browser.execute_script("""
+        return Object.fromEntries([...document.querySelectorAll('[data-testid=timeline-series]')].map(p =>
+          [p.dataset.type, JSON.parse(p.dataset.counts)]));""")
+    with_events = {t for t, c in detail["counts"].items() if t != "all" and sum(c) > 0}
+    assert set(series) == with_events == {"armed_assault", "bombing"}
+    for attack_type, counts in series.items():
+        assert counts == detail["counts"][attack_type]
+    end = detail["months_since_end"].index(0)
+    assert detail["months"][end] == "2022-06"
+    assert series["armed_assault"][end] == 1 and series["bombing"][-1] == 2 and series["bombing"][end] == 0
+    marker = browser.find_element(By.CSS_SELECTOR, "[data-testid=end-marker]")
+    assert marker.get_attribute("data-month") == "2022-06"
+    # the marker sits at the end month's x: the share of the window before it
+    box = browser.execute_script("""
+        const svg = document.querySelector('[data-testid=episode-timeline] svg');
+        const m = svg.querySelector('[data-testid=end-marker]');
+        const xs = [...svg.querySelectorAll('[data-testid=timeline-series]')][0].getAttribute('d')
+          .match(/[ML]([0-9.]+),/g).map(t => Number(t.slice(1, -1)));
+        return {marker: Number(m.getAttribute('x1')), xs};""")
+    assert box["marker"] == pytest.approx(box["xs"][end], abs=0.1)
+
+    marks = browser.execute_script("""
+        const rows = document.querySelectorAll('[data-testid=forest-plot] [data-testid=effect-mark]');
+        return [...rows].map(tr => ({
+          type: tr.dataset.type, phase: tr.dataset.phase, unbounded: tr.dataset.unbounded === 'true',
+          rr: tr.dataset.rateRatio === '' ? null : Number(tr.dataset.rateRatio),
+          low: tr.dataset.ciLow === '' ? null : Number(tr.dataset.ciLow),
+          interval: tr.querySelectorAll('[data-testid=effect-interval]').length,
+          point: tr.querySelectorAll('[data-testid=effect-point]').length,
+          arrow: tr.querySelectorAll('[data-testid=effect-arrow]').length,
+          placebo: tr.querySelector('[data-testid=placebo-share]').dataset.value}));""")
+    estimable = [e for e in detail["effects"] if e["rate_ratio"] is not None
+                 or (e["ci_low"] is not None and e["ci_high"] is None)]
+    assert [(m["type"], m["phase"]) for m in marks] == [(e["attack_type"], e["phase"]) for e in estimable]
+    assert len(marks) >= 5
+    for mark, effect in zip(marks, estimable, strict=True):
+        assert mark["interval"] == 1 and mark["low"] == pytest.approx(effect["ci_low"])
+        if effect["rate_ratio"] is None:  # events after, none before: an open interval, drawn as an arrow
+            assert mark["unbounded"] and mark["arrow"] == 1 and mark["point"] == 0
+        else:
+            assert mark["rr"] == pytest.approx(effect["rate_ratio"])
+            assert mark["point"] == 1 and mark["arrow"] == 0
+    assert any(m["unbounded"] for m in marks) and any(m["rr"] is not None for m in marks)
+    # the placebo share beside each effect is the API's
+    placebo = {(p["attack_type"], p["phase"]): p["share_above"] for p in detail["placebo"]}
+    shares = [placebo.get((m["type"], m["phase"])) for m in marks]
+    assert [None if m["placebo"] == "" else float(m["placebo"]) for m in marks] == shares
+    assert any(share is not None for share in shares), "Kidal's placebo draws rank the real ratios"
+    draws = browser.find_element(By.CSS_SELECTOR, "[data-testid=placebo-summary]").get_attribute("data-draws")
+    assert draws == "10" == str(max(p["draws"] for p in detail["placebo"]))
+    full_page_png(browser, artifacts / "laptop-episode.png")
+
+    link = browser.find_element(By.CSS_SELECTOR, "[data-testid=episode-region-link]")
+    assert link.get_attribute("data-region") == "MLI.tombouctou"
+    link.click()
+    wait(browser, lambda d: d.find_element(By.ID, "region-view").get_attribute("data-region")
+         == "MLI.tombouctou")
+    assert browser.find_element(By.ID, "forecast-view").is_displayed()
+    assert not browser.find_element(By.ID, "episodes-view").is_displayed()
+    assert "region=MLI.tombouctou" in browser.current_url and "episode=" not in browser.current_url
+    # and back: the region's occupation block links to the episode
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=occupation-episode-link]").click()
+    wait_episode(browser, episode)
+    assert severe_console(browser) == []
+
+
+def test_model_skill_and_champion_in_the_header(study_server: Server, server: Server,
+                                                browser: WebDriver) -> None:
+    open_page(browser, study_server.url + "/")
+    model = study_server.get("/v1/model")
+    assert model["served_model"] == STUDY_SERVED
+    champion = browser.find_element(By.CSS_SELECTOR, "[data-testid=champion]")
+    assert champion.text == "The champion is the fitted model pooled_negbin."
+    assert champion.get_attribute("data-baseline") == "false"
+    shown = {e.get_attribute("data-metric"): e for e in browser.find_elements(
+        By.CSS_SELECTOR, "[data-testid=skill-headline]")}
+    assert set(shown) == {"crps", "brier"}
+    for metric, node in shown.items():
+        figure = model["skill"]["all"][metric]
+        assert float(node.get_attribute("data-skill")) == figure["skill"]
+        assert float(node.get_attribute("data-lower")) == figure["lower"]
+        assert float(node.get_attribute("data-upper")) == figure["upper"]
+        interval = f"{signed(figure['lower'])} to {signed(figure['upper'])}"
+        assert node.text == f"{signed(figure['skill'])} (90%: {interval})"
+        assert f"vs {figure['baseline']}" in browser.find_element(By.ID, "model-skill").text
+    table = browser.execute_script("""
+        return [...document.querySelectorAll('[data-testid=skill-row]')].map(tr => [tr.dataset.type,
+          ...[...tr.querySelectorAll('[data-testid=skill-figure]')].map(td => [td.dataset.metric,
+             td.dataset.skill === '' ? null : Number(td.dataset.skill)])]);""")
+    assert [r[0] for r in table] == list(model["skill"])
+    for row in table:
+        assert {m: v for m, v in row[1:]} == {m: model["skill"][row[0]].get(m, {}).get("skill")
+                                              for m in ("crps", "brier")}
+    # a model without recorded skill says so
+    open_page(browser, server.url + "/")
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=skill-none]").is_displayed()
+    assert not browser.find_element(By.ID, "skill-details").is_displayed()
+
+
+def test_region_track_record_and_drivers(study_server: Server, browser: WebDriver, artifacts: Path) -> None:
+    viewport(browser, LAPTOP)
+    rid = "MLI.tombouctou"
+    open_page(browser, f"{study_server.url}/#type=bombing&region={rid}")
+    wait(browser, lambda d: d.find_element(By.ID, "region-view").get_attribute("data-region") == rid)
+    record = study_server.get(f"/v1/regions/{rid}/track-record")
+    assert record["count"] > 0
+    summary = browser.execute_script("""
+        return [...document.querySelectorAll('[data-testid=track-summary-row]')].map(tr => ({
+          type: tr.dataset.type, horizon: Number(tr.dataset.horizon),
+          n: tr.querySelector('[data-col=n]').textContent,
+          mae: Number(tr.querySelector('[data-col=mean_abs_error]').dataset.value),
+          inside: tr.querySelector('[data-col=inside_q10_q90]').textContent,
+          brier: Number(tr.querySelector('[data-col=brier]').dataset.value)}));""")
+    h1 = [s for s in record["summary"] if s["horizon"] == 1]
+    assert summary == [{"type": s["attack_type"], "horizon": 1, "n": str(s["n"]), "mae": s["mean_abs_error"],
+                        "inside": pct(s["inside_q10_q90"]), "brier": s["brier"]} for s in h1]
+    points = browser.execute_script("""
+        const dots = document.querySelectorAll('[data-testid=track-chart] [data-testid=track-point]');
+        return [...dots].map(c => ({
+          origin: c.dataset.origin, target_month: c.dataset.target, mean: Number(c.dataset.mean),
+          observed: Number(c.dataset.observed)}));""")
+    rows = sorted((r for r in record["rows"] if r["attack_type"] == "bombing" and r["horizon"] == 1),
+                  key=lambda r: r["target_month"])
+    assert points == [{k: r[k] for k in ("origin", "target_month", "mean", "observed")} for r in rows]
+    # 2 bombings a month in Tombouctou throughout 2023: origins 2023-01..09 -> targets 2023-02..10
+    assert [p["observed"] for p in points] == [2] * 9
+
+    # bombing started in 2023 only: its fit has no terms and the page says so
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=drivers-none]").is_displayed()
+    assert study_server.get(f"/v1/regions/{rid}/forecast", attack_type="bombing",
+                            horizon=1)["forecasts"][0]["drivers"] == []
+    open_page(browser, f"{study_server.url}/#type=armed_assault&region={rid}")
+    wait(browser, lambda d: d.find_element(By.ID, "region-view").get_attribute("data-region") == rid)
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=driver]"))
+    forecast = study_server.get(f"/v1/regions/{rid}/forecast", attack_type="armed_assault", horizon=1)
+    drivers = forecast["forecasts"][0]["drivers"]
+    assert drivers, "the pooled NB explains its forecasts"
+    shown = browser.execute_script("""
+        return [...document.querySelectorAll('[data-testid=driver]')].map(li =>
+          [li.dataset.driver, Number(li.dataset.factor), li.querySelector('.driver-factor').textContent]);""")
+    assert shown == [[d["driver"], d["factor"], "×" + js_fixed(d["factor"], 2)] for d in drivers]
+    full_page_png(browser, artifacts / "laptop-region-study.png")
+    assert severe_console(browser) == []
+
+
+def with_coverage_fields(forecast: dict[str, Any], detail: dict[str, Any]) -> dict[str, Any]:
+    """``forecast`` with ``observed``, ``target_mix`` and ``post_occupation`` filled where the API lacks them.
+
+    Kidnapping is marked unobserved (no tier), the target mix has three classes, and the
+    post-occupation effects are the episode study's for the region's current phase (18 months
+    after the end: 13-24) with their placebo shares. Fields the API already gives are kept.
+    """
+    out = json.loads(json.dumps(forecast))
+    if not any("observed" in r for r in out["forecasts"]):
+        for row in out["forecasts"]:
+            row["observed"] = row["attack_type"] != "kidnapping"
+            if not row["observed"]:
+                row["risk_tier"] = None
+    out.setdefault("target_mix", [
+        {"horizon": h, "target_class": c, "share": s} for h in range(1, 4)
+        for c, s in (("security_forces", 0.6), ("civilians", 0.3), ("international", 0.1))])
+    if "post_occupation" not in out:
+        placebo = {(p["attack_type"], p["phase"]): p["share_above"] for p in detail["placebo"]}
+        keys = ("attack_type", "phase", "rate_ratio", "ci_low", "ci_high", "n_events")
+        effects = [{**{k: e[k] for k in keys},
+                    "unbounded": e["rate_ratio"] is None and e["ci_low"] is not None,
+                    "placebo_share_above": placebo.get((e["attack_type"], e["phase"]))}
+                   for e in detail["effects"] if e["phase"] == "after_13_24" and e["ci_low"] is not None]
+        episode = detail["episode"]
+        out["post_occupation"] = {"episode_id": episode["episode_id"], "end_month": episode["end_month"],
+                                  "months_since_end": episode["months_since_end"], "phase": "after_13_24",
+                                  "effects": effects}
+    return out
+
+
+def test_region_no_data_target_mix_and_post_occupation(study_server: Server, browser: WebDriver,
+                                                       artifacts: Path) -> None:
+    """The coverage fields of a region forecast: "no data" cells, the target mix, the effects that apply.
+
+    Until the API serves them the page is given them by a wrapper of ``fetch`` around the real reply.
+    """
+    rid = "MLI.tombouctou"
+    path = f"/v1/regions/{rid}/forecast"
+    body = with_coverage_fields(study_server.get(path), study_server.get("/v1/episodes/mli-test-tombouctou"))
+    wrapper = """
+        const served = SERVED, path = PATH, realFetch = window.fetch.bind(window);
+        const json = {headers: {'Content-Type': 'application/json'}};
+        window.fetch = (url, init) => {
+          const mine = new URL(url, location.href).pathname === path && !String(url).includes('?');
+          return mine ? Promise.resolve(new Response(JSON.stringify(served), json)) : realFetch(url, init);
+        };""".replace("PATH", json.dumps(path)).replace("SERVED", json.dumps(body))
+    script = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": wrapper})
+    try:
+        viewport(browser, LAPTOP)
+        browser.get("about:blank")  # a new document, so that the wrapper runs before the page's script
+        open_page(browser, f"{study_server.url}/#type=kidnapping&region={rid}")
+        wait(browser, lambda d: d.find_element(By.ID, "region-view").get_attribute("data-region") == rid)
+        unobserved = {r["attack_type"] for r in body["forecasts"] if r["observed"] is False}
+        assert unobserved
+        cells = browser.execute_script("""
+            const rows = document.querySelectorAll('[data-testid=region-forecast-row]');
+            return Object.fromEntries([...rows].map(tr => [tr.dataset.type,
+              [...tr.querySelectorAll('td')].slice(1).map(td => td.textContent)]));""")
+        for attack_type, shown in cells.items():
+            if attack_type in unobserved:
+                assert shown == ["no data: not observed by this region's sources"], attack_type
+            else:
+                assert len(shown) == 5 and "no data" not in " ".join(shown), attack_type
+        assert text(browser, "[data-testid=summary-no-data]") == "no data"
+        charts = browser.execute_script("""
+            return Object.fromEntries([...document.querySelectorAll('[data-testid=history-chart]')].map(s =>
+              [s.dataset.type, s.dataset.observed]));""")
+        assert {t for t, o in charts.items() if o == "false"} == unobserved
+
+        bars = browser.execute_script("""
+            return [...document.querySelectorAll('[data-testid=target-bar]')].map(b =>
+              [b.dataset.class, Number(b.dataset.share), b.querySelector('.mix-value').textContent]);""")
+        expected = sorted(((m["target_class"], m["share"]) for m in body["target_mix"] if m["horizon"] == 1),
+                          key=lambda m: -m[1])
+        assert [(c, s) for c, s, _ in bars] == expected
+        assert [v for *_, v in bars] == [pct(s) for _, s in expected]
+        assert browser.find_element(By.ID, "tactic-mix").is_displayed()
+
+        post = body["post_occupation"]
+        summary = browser.find_element(By.CSS_SELECTOR, "[data-testid=post-occupation-summary]")
+        assert summary.get_attribute("data-episode") == post["episode_id"]
+        assert f"{post['months_since_end']} months since the end" in summary.text
+        marks = browser.execute_script("""
+            const rows = document.querySelectorAll(
+              '[data-testid=post-occupation-effects] [data-testid=effect-mark]');
+            return [...rows].map(tr => [tr.dataset.type, tr.dataset.phase, tr.dataset.unbounded === 'true',
+                          tr.querySelector('[data-testid=placebo-share]').dataset.value]);""")
+        assert [[*m[:3], None if m[3] == "" else float(m[3])] for m in marks] == [
+            [e["attack_type"], e["phase"], e["unbounded"], e["placebo_share_above"]] for e in post["effects"]]
+        assert len(marks) >= 2
+        full_page_png(browser, artifacts / "laptop-region-coverage.png")
+        browser.find_element(By.CSS_SELECTOR, "[data-testid=post-episode-link]").click()
+        wait_episode(browser, post["episode_id"])
+        assert severe_console(browser) == []
+    finally:
+        browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument",
+                                {"identifier": script["identifier"]})
