@@ -7,13 +7,17 @@ from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from cli.errors import CommandError
 from models.episodes import load_catalog
+from models.taxonomy import ALL
 from training import dataset
+from training.ablation import Ablation, run_ablation, write_ablation
+from training.ablation import summary as ablation_summary
 from training.backtest import CLASSIFIER, BacktestResult, run_backtest
 from training.executors import EXECUTOR_KINDS, make_executor
 from training.report import summary, write_report
@@ -66,33 +70,62 @@ def backtest_command(
     warmup: Annotated[int, typer.Option(
         help="Extra origins before the first, forecast only as the walk-forward selection's track "
              "record (not scored).", min=0, max=120)] = WARMUP,
+    with_ablation: Annotated[bool, typer.Option(
+        "--ablation", help="Also backtest every model without the occupation features and write the "
+                           "comparison (ablation.json/csv/md).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Backtest the model families from rolling origins and write scores, a report and plots."""
     err = Console(stderr=True)
+    ablation: Ablation | None = None
     try:
         cat = load_catalog(catalog)
         panel = dataset.load(dataset.split_paths(events), fmt).panel
         chosen_origins = dataset.origins(panel, origins, horizon, DEFAULT_ORIGINS)
-        factories = model_factories(cat)
-        chosen = resolve_models(models, factories)
         wants_clf = models is None or CLASSIFIER in [m.strip() for m in models.split(",")]
-        clf = classifier_factory(cat) if wants_clf else None
-        if not chosen:
+        if not resolve_models(models, model_factories(cat)):
             raise CommandError("no count model selected")
         with make_executor(executor, scheduler, workers) as runner:
-            result = run_backtest(panel, cat, chosen, chosen_origins, horizon, executor=runner,
-                                  classifier_factory=clf, combine=partial(walk_forward), warmup=warmup)
+            def run(model_catalog: pd.DataFrame) -> BacktestResult:
+                chosen = resolve_models(models, model_factories(model_catalog))
+                clf = classifier_factory(model_catalog) if wants_clf else None
+                return run_backtest(panel, cat, chosen, chosen_origins, horizon, executor=runner,
+                                    classifier_factory=clf, combine=partial(walk_forward), warmup=warmup)
+            if with_ablation:
+                ablation = run_ablation(run, cat)
+                result = ablation.with_features
+            else:
+                result = run(cat)
         choice = select(result.predictions)
         write_report(result, panel, out, choice)
+        if ablation is not None:
+            write_ablation(ablation, out)
     except (CommandError, ValueError, OSError) as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from None
     if as_json:
         payload: dict[str, Any] = {**summary(result, choice), "out": str(out)}
+        if ablation is not None:
+            payload["ablation"] = {"verdicts": ablation_summary(ablation.table),
+                                   "file": str(out / "ablation.json")}
         typer.echo(json.dumps(payload))
         return
     _print_headline(result, out)
+    if ablation is not None:
+        _print_ablation(ablation)
+
+
+def _print_ablation(ablation: Ablation) -> None:
+    table = Table(title="occupation features, attack type all: gain = 1 - score with / without "
+                        "(full table in ablation.md)", title_justify="left")
+    for column in ("model", "slice", "metric", "gain", "90% interval", "verdict"):
+        numeric = column in ("gain", "90% interval")
+        table.add_column(column, justify="right" if numeric else "left")
+    rows = ablation.table[ablation.table["attack_type"] == ALL]
+    for r in rows.itertuples(index=False):
+        table.add_row(str(r.model), str(r.slice), str(r.metric), f"{r.gain:+.3f}",
+                      f"[{r.gain_lower:+.3f}, {r.gain_upper:+.3f}]", str(r.verdict))
+    Console().print(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.jobs.train import TrainingError, TrainOptions, TrainResult, train
+from cli.jobs.train import TrainingError, TrainingInterrupted, TrainOptions, TrainResult, train
 from training import dataset
 from training.executors import EXECUTOR_KINDS
 from training.settings import TrainingSettings
@@ -68,6 +68,9 @@ def train_command(
     except (TrainingError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    except TrainingInterrupted as exc:
+        typer.echo(f"stopped: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
     if as_json:
         typer.echo(json.dumps(result.as_dict()))
         return

@@ -212,7 +212,23 @@ class EmpiricalPredictive(CountPredictive):
         return EmpiricalPredictive(self.samples[index])
 
 
-class MixturePredictive(CountPredictive):
+class GridScored(CountPredictive):
+    """Distributions scored by the exact sum over a count grid, from their own CDF (:func:`grid_crps`)."""
+
+    @abstractmethod
+    def cdf(self, k: np.ndarray) -> np.ndarray:
+        """P(count <= k), broadcasting ``k`` against the rows (``k`` shape ``(n,)`` or ``(n, m)``)."""
+
+    def crps(self, observed: np.ndarray) -> np.ndarray:
+        """Exact CRPS, ``sum_k (F(k) - 1{y <= k})**2`` over a grid reaching far into the tail."""
+        return grid_crps(self, np.asarray(observed, dtype=float))
+
+    def twcrps(self, observed: np.ndarray, threshold: float) -> np.ndarray:
+        """Threshold-weighted CRPS: the CRPS sum restricted to counts ``k >= threshold``."""
+        return grid_crps(self, np.asarray(observed, dtype=float), threshold)
+
+
+class MixturePredictive(GridScored):
     """Linear pool of predictive vectors: row ``i`` is ``sum_j weights[i, j] * parts[j][i]``.
 
     Every part must answer ``cdf`` for a grid of counts per row (``(n, m)``), as
@@ -283,14 +299,6 @@ class MixturePredictive(CountPredictive):
                 lo = np.where(open_ & ~reach, mid + 1.0, lo)
             out[:, j] = hi
         return np.maximum.accumulate(out, axis=1)
-
-    def crps(self, observed: np.ndarray) -> np.ndarray:
-        """CRPS, ``sum_k (F(k) - 1{y <= k})**2`` over a grid reaching far into every part's tail."""
-        return grid_crps(self, np.asarray(observed, dtype=float))
-
-    def twcrps(self, observed: np.ndarray, threshold: float) -> np.ndarray:
-        """Threshold-weighted CRPS: the CRPS sum restricted to counts ``k >= threshold``."""
-        return grid_crps(self, np.asarray(observed, dtype=float), threshold)
 
     def take(self, index: np.ndarray) -> MixturePredictive:
         """The distributions at ``index``."""
@@ -363,7 +371,7 @@ def solve_zt_mu(target: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return np.asarray(np.exp(hi))
 
 
-class HurdlePredictive(CountPredictive):
+class HurdlePredictive(GridScored):
     """Hurdle distributions: ``P(0) = 1 - p``; given ``count >= 1``, a zero-truncated NB(mu, alpha).
 
     One distribution answers everything: ``p_any() == p == 1 - cdf(0)``, the mean is
@@ -431,14 +439,6 @@ class HurdlePredictive(CountPredictive):
             k = np.where(self.cdf(k) < level - 1e-12, k + 1.0, k)
             out[:, j] = np.where(level <= 1.0 - self.p + 1e-12, 0.0, k)
         return np.maximum.accumulate(out, axis=1)
-
-    def crps(self, observed: np.ndarray) -> np.ndarray:
-        """Exact CRPS, ``sum_k (F(k) - 1{y <= k})**2`` (see :func:`grid_crps`)."""
-        return grid_crps(self, np.asarray(observed, dtype=float))
-
-    def twcrps(self, observed: np.ndarray, threshold: float) -> np.ndarray:
-        """Threshold-weighted CRPS: the CRPS sum restricted to counts ``k >= threshold``."""
-        return grid_crps(self, np.asarray(observed, dtype=float), threshold)
 
     def take(self, index: np.ndarray) -> HurdlePredictive:
         """The distributions at ``index``."""

@@ -13,7 +13,8 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from service import errors
+from service import errors, openapi
+from service.limits import BodySizeLimit, FailureLimiter
 from service.loader import load_model
 from service.metrics import Metrics, MetricsMiddleware
 from service.routes import countries, episodes, forecasts, health, model, nowcast, regions
@@ -66,11 +67,15 @@ def create_app(settings: Settings | None = None, loader: Loader = load_model,
     app.state.settings = cfg
     app.state.holder = holder
     app.state.metrics = metrics
+    app.state.admin_failures = FailureLimiter(cfg.admin_max_failures, cfg.admin_failure_window_seconds)
     errors.install(app)
+    # outermost last: metrics count every answer, the 413s of the body limit included
+    app.add_middleware(BodySizeLimit, max_bytes=cfg.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     for module in (regions, health, forecasts, nowcast, model, countries, episodes):  # region forecast first
         app.include_router(module.router)
     mount_dashboard(app, static_dir)
+    openapi.install(app, cfg, holder)
     return app
 
 

@@ -1,8 +1,9 @@
 """Prometheus metrics: requests, latency, forecasts served, reloads and the served model version.
 
 Each app owns its registry (several apps can live in one process, e.g. in tests). Requests are
-labelled by route template (``/v1/regions/{region_id}/forecast``), never by raw path, so the label
-set stays bounded whatever clients send.
+labelled by route template (``/v1/regions/{region_id}/forecast``), never by raw path, and by HTTP
+method among the standard ones (any other method counts as ``other``), so the label set stays
+bounded whatever clients send.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.table import ServedModel
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""HTTP methods kept as metric labels; any other counts as ``other``."""
 
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -73,7 +77,23 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
+            template = route_label(scope)
             self.metrics.latency.labels(template).observe(time.perf_counter() - start)
-            self.metrics.requests.labels(template, scope["method"], str(status)).inc()
+            self.metrics.requests.labels(template, method_label(scope["method"]), str(status)).inc()
+
+
+def method_label(method: str) -> str:
+    """The metric label of an HTTP method: one of :data:`METHODS`, else ``other``."""
+    return method if method in METHODS else "other"
+
+
+def route_label(scope: Scope) -> str:
+    """The matched route's template (``unmatched`` when no route matched), never the raw path."""
+    route = scope.get("route")
+    if route is None and "endpoint" in scope:  # plain routes (the schema, the docs) name only their endpoint
+        endpoint = scope["endpoint"]
+        router = scope.get("router")
+        route = next((r for r in getattr(router, "routes", ()) if getattr(r, "endpoint", None) is endpoint),
+                     None)
+    template = getattr(route, "path", None)
+    return template if isinstance(template, str) and template else "unmatched"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from models.targets import TARGET_CLASSES
 from models.taxonomy import ATTACK_TYPES, PANEL_TYPES
@@ -206,10 +206,14 @@ class RegionForecast(Served, RegionForecastItem):
     """Forecasts of one region with provenance."""
 
 
+STRICT = ConfigDict(extra="forbid", strict=True)
+"""Request bodies take JSON types as they are: ``true`` or ``"3"`` is not a horizon."""
+
+
 class BatchRequest(BaseModel):
     """Several regions in one request."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     region_ids: list[str] = Field(min_length=1, examples=[["MLI.tombouctou", "MLI.gao"]])
     attack_type: AttackType | None = None
@@ -249,11 +253,11 @@ class Ranking(Served):
 class EventIn(BaseModel):
     """A canonical event reported after the model's data cutoff."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     event_id: str = Field(min_length=1, max_length=200, examples=["ops:2024-07-001"])
     source: str = Field(default="nowcast", max_length=100)
-    date: dt.date = Field(examples=["2024-07-14"])
+    date: dt.date = Field(strict=False, examples=["2024-07-14"], description="YYYY-MM-DD.")
     date_precision: Literal["day", "week", "month"] = "day"
     country: str = Field(pattern=r"^[A-Z]{3}$", examples=["MLI"])
     admin1: str = Field(min_length=1, max_length=200, examples=["Tombouctou"])
@@ -267,11 +271,19 @@ class EventIn(BaseModel):
     fatalities: int = Field(default=0, ge=0, le=1_000_000)
     suicide: bool = False
 
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date_is_text(cls, value: object) -> object:
+        """JSON has no date type: only a ``YYYY-MM-DD`` string is a date (never a number)."""
+        if not isinstance(value, str | dt.date):
+            raise ValueError("must be a date string YYYY-MM-DD")
+        return value
+
 
 class NowcastRequest(BaseModel):
     """Events after the data cutoff, taken as the complete record of the months they cover."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = STRICT
 
     events: list[EventIn] = Field(min_length=1)
     attack_type: AttackType | None = None

@@ -36,15 +36,18 @@ class Settings(BaseSettings):
             this many days ago.
         max_horizon: most forecast horizons precomputed and served.
         max_history_months: most months ``/v1/regions/{id}/history`` returns.
-        max_body_bytes: largest request body accepted (more is 413, refused before it is parsed).
+        max_body_bytes: largest request body accepted (more is 413, refused before it is parsed);
+            the default holds a nowcast of ``max_nowcast_events`` events with every field filled.
         mlflow_timeout_seconds: timeout of each HTTP call to the MLflow tracking server.
         mlflow_max_retries: retries of a failed HTTP call to MLflow (MLflow's own default is 7,
             with back-off: about four minutes against a closed port).
         load_timeout_seconds: a model load that takes longer is abandoned and counted failed.
         load_attempts: attempts of the load at start-up (in the background; 1 = no retry).
         load_retry_seconds: wait before the second start-up attempt (doubled for each next one).
-        admin_failures_per_minute: rejected admin calls allowed per client address and minute;
-            further ones get 429 without the key being checked.
+        admin_max_failures: rejected admin calls allowed per client address within
+            ``admin_failure_window_seconds``; further ones get 429 (with ``Retry-After``) without
+            the key being checked.
+        admin_failure_window_seconds: the sliding window of ``admin_max_failures``.
     """
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
@@ -64,7 +67,8 @@ class Settings(BaseSettings):
     load_timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
     load_attempts: int = Field(default=3, ge=1, le=100)
     load_retry_seconds: float = Field(default=5.0, ge=0, le=600)
-    admin_failures_per_minute: int = Field(default=10, ge=1, le=10_000)
+    admin_max_failures: int = Field(default=10, ge=1, le=10_000)
+    admin_failure_window_seconds: float = Field(default=60.0, gt=0, le=86_400)
 
     @field_validator("admin_api_keys", mode="before")
     @classmethod

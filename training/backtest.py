@@ -341,7 +341,8 @@ SKILL_METRICS = ("crps", "twcrps", "brier")
 _KEYS = ["region_id", "attack_type", "origin", "horizon"]
 
 
-def _row_scores(rows: pd.DataFrame, metric: str) -> np.ndarray:
+def row_scores(rows: pd.DataFrame, metric: str) -> np.ndarray:
+    """Per-row score of ``metric``: the Brier score from ``p_any`` and ``y``, else the row's column."""
     if metric == "brier":
         event = (rows["y"].to_numpy(dtype=float) >= 1).astype(float)
         return np.asarray((rows["p_any"].to_numpy(dtype=float) - event) ** 2)
@@ -370,7 +371,7 @@ def skill_table(predictions: pd.DataFrame, model: str, baselines: Sequence[str],
         keys = pd.MultiIndex.from_frame(rows[_KEYS].astype(str))
         entry: dict[str, dict[str, Any]] = {}
         for metric in metrics:
-            values = _row_scores(rows, metric)
+            values = row_scores(rows, metric)
             if not np.isfinite(values).all():
                 continue
             best: tuple[str, np.ndarray] | None = None
@@ -380,7 +381,7 @@ def skill_table(predictions: pd.DataFrame, model: str, baselines: Sequence[str],
                 if base.empty:
                     continue
                 aligned = base.set_index(pd.MultiIndex.from_frame(base[_KEYS].astype(str)))
-                found = pd.Series(_row_scores(base, metric), index=aligned.index).reindex(keys)
+                found = pd.Series(row_scores(base, metric), index=aligned.index).reindex(keys)
                 b = found.to_numpy(dtype=float)
                 if not np.isfinite(b).all():
                     continue

@@ -60,6 +60,10 @@ class Executor(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook, a no-op unless workers are held
         """Release workers (nothing to do by default)."""
 
+    def terminate(self) -> None:
+        """Stop at once: cancel queued work and end the workers without waiting (default: :meth:`close`)."""
+        self.close()
+
     def describe(self) -> dict[str, Any]:
         """What runs the work (for reports)."""
         return {"kind": self.kind}
@@ -69,7 +73,11 @@ class Executor(ABC):
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self.close()
+        # an interrupt (a signal, Ctrl-C) must not wait for the tasks in flight
+        if exc_type is not None and not issubclass(exc_type, Exception):
+            self.terminate()
+        else:
+            self.close()
 
     def __call__(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """Same as :meth:`map`, so an executor can be passed where a mapper callable is expected."""
@@ -111,6 +119,22 @@ class LocalExecutor(Executor):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+    def terminate(self) -> None:
+        """Cancel the queued tasks, terminate the worker processes and reap them."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # the pool has no public way to stop its workers before Python 3.14's terminate_workers()
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+                process.join(timeout=5)
 
     def describe(self) -> dict[str, Any]:
         """Kind and worker count."""

@@ -71,6 +71,44 @@ def skill_table(scores: pd.DataFrame, metric: str, by: str, models: Sequence[str
     return table.reset_index()
 
 
+POST_OCCUPATION_METRICS = ("crps", "brier")
+
+
+def post_occupation_scores(scores: pd.DataFrame) -> dict[str, dict[str, dict[str, float]]]:
+    """Scores of the post-occupation slice: model -> attack type -> ``{metric, metric_skill, n}``.
+
+    Rows are those whose region was, at the origin, within the post-occupation window; every
+    horizon and country pooled. Empty when no scored row falls in such a window.
+    """
+    rows = scores[(scores["post_occupation"] == "yes") & (scores["horizon"] == "all")
+                  & (scores["country"] == "all")]
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for (model, attack_type), group in rows.groupby(["model", "attack_type"], sort=False):
+        values = dict(zip(group["metric"], group["value"], strict=True))
+        skills = dict(zip(group["metric"], group["skill"], strict=True))
+        entry = {"n": float(values.get("n", float("nan")))}
+        for metric in POST_OCCUPATION_METRICS:
+            if metric in values and not math.isnan(float(values[metric])):
+                entry[metric] = float(values[metric])
+                entry[f"{metric}_skill"] = float(skills.get(metric, float("nan")))
+        out.setdefault(str(model), {})[str(attack_type)] = entry
+    return out
+
+
+def post_occupation_table(scores: pd.DataFrame, metric: str, models: Sequence[str]) -> pd.DataFrame:
+    """Skill of ``metric`` on the post-occupation slice: rows attack types, columns models, plus ``n``."""
+    found = post_occupation_scores(scores)
+    types = list(dict.fromkeys(t for m in models for t in found.get(m, {})))
+    records = []
+    for attack_type in types:
+        record: dict[str, Any] = {"attack_type": attack_type}
+        for model in models:
+            record[model] = found.get(model, {}).get(attack_type, {}).get(f"{metric}_skill", float("nan"))
+        record["n"] = max((found.get(m, {}).get(attack_type, {}).get("n", 0.0) for m in models), default=0.0)
+        records.append(record)
+    return pd.DataFrame.from_records(records, columns=["attack_type", *models, "n"])
+
+
 def losses(scores: pd.DataFrame, model: str, metric: str = "crps") -> pd.DataFrame:
     """Slices where ``model`` scores worse than the best baseline on ``metric`` (skill < 0)."""
     rows = scores[(scores["model"] == model) & (scores["metric"] == metric) & (scores["skill"] < 0)]
@@ -132,7 +170,9 @@ def write_report(result: BacktestResult, panel: Panel, out_dir: str | Path,
     info = summary(result, choice)
     records = [_json_safe(r) for r in result.scores.to_dict(orient="records")]
     paths["scores.json"] = out / "scores.json"
-    paths["scores.json"].write_text(json.dumps({**info, "scores": records}, indent=1), encoding="utf-8")
+    post = _json_safe(post_occupation_scores(result.scores))
+    body = {**info, "post_occupation": post, "scores": records}
+    paths["scores.json"].write_text(json.dumps(body, indent=1), encoding="utf-8")
     paths["predictions.parquet"] = out / "predictions.parquet"
     result.predictions.to_parquet(paths["predictions.parquet"], index=False)
     if choice:
@@ -164,6 +204,14 @@ def write_report(result: BacktestResult, panel: Panel, out_dir: str | Path,
             if table.empty:
                 continue
             lines += [f"## {metric.upper()} skill by {by.replace('_', ' ')}", "", markdown_table(table), ""]
+    lines += ["## Post-occupation slice by attack type", "",
+              "Rows whose region was, at the origin, within 24 months after an occupation ended.", ""]
+    for metric in POST_OCCUPATION_METRICS:
+        shown_models = [m for m in fitted if metric != "crps" or m != CLASSIFIER]
+        table = post_occupation_table(result.scores, metric, shown_models)
+        lines += [f"### {metric.upper()} skill", "",
+                  markdown_table(table) if len(table) else "No scored row falls in a post-occupation window.",
+                  ""]
     lost = losses(result.scores, served)
     lines += [f"## Where `{served}` loses to the best baseline (CRPS skill < 0)", ""]
     lines += [markdown_table(lost.head(40)) if len(lost) else "Nowhere.", ""]

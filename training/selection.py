@@ -20,7 +20,6 @@ window, out of time), then reconciled across attack types and scored as one dist
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, Final
@@ -31,7 +30,8 @@ from sklearn.linear_model import LogisticRegression
 
 from models.distributions import nb_from_moments
 from models.estimators.base import Forecaster
-from models.estimators.baselines import BASELINES
+from models.estimators.baselines import BASELINES, Mean12Poisson
+from models.estimators.catalogue import COUNT_FAMILIES, PROBABILITY_MODELS, SERVED_PROBABILITY
 from models.estimators.combined import CombinedForecaster, ProbabilityModel, coherent_cells, pool_moments
 from models.taxonomy import ALL, PANEL_TYPES
 from training.backtest import CLASSIFIER, distribution_columns
@@ -40,13 +40,6 @@ SELECTED = "selected"
 """Model name of the walk-forward selected rows in the backtest predictions."""
 
 KEY_COLUMNS = ["region_id", "attack_type", "origin", "horizon"]
-
-_FAMILIES: Final[tuple[tuple[str, str], ...]] = (
-    ("models.estimators.count", "PooledNegBin"),
-    ("models.estimators.series", "StateSpaceSeries"),
-)
-"""Fitted count families (module, class), each taking the episode ``catalog`` hyper-parameter."""
-
 
 def _count_models(predictions: pd.DataFrame, candidates: Sequence[str] | None) -> list[str]:
     have = [m for m in dict.fromkeys(predictions["model"]) if m not in (CLASSIFIER, SELECTED)]
@@ -65,7 +58,7 @@ def _default(models: Sequence[str], default_model: str | None) -> str:
     fitted = [m for m in models if m not in BASELINES]
     if fitted:
         return fitted[0]
-    return "mean12" if "mean12" in models else models[0]
+    return BASELINE if BASELINE in models else models[0]
 
 
 MARGIN: Final = 0.0
@@ -77,7 +70,7 @@ WARMUP: Final = 0
 SOURCES = ("count", "blend", "classifier")
 """``p_any`` sources in tie-break order."""
 
-BASELINE = "mean12"
+BASELINE: Final = Mean12Poisson.name
 """The naive baseline the served forecast is pooled with (its rows must be in the backtest)."""
 
 COHERENCE_WINDOW: Final = 24
@@ -409,32 +402,24 @@ def build_combined(factories: Mapping[str, Callable[[], Forecaster]],
 
 
 def model_factories(catalog: pd.DataFrame | None = None) -> dict[str, Callable[[], Forecaster]]:
-    """Every available count family by name: the baselines, then the fitted families.
+    """Every count model of the catalogue by name: the baselines, then the fitted families.
 
-    Families whose module is not installed are left out. Factories are picklable
-    (:func:`functools.partial` of the classes), so they travel to ``local`` and ``dask`` workers.
+    Factories are picklable (the classes, or :func:`functools.partial` of them with ``catalog``), so
+    they travel to ``local`` and ``dask`` workers.
     """
     out: dict[str, Callable[[], Forecaster]] = dict(BASELINES)
-    for module, cls_name in _FAMILIES:
-        try:
-            cls = getattr(importlib.import_module(module), cls_name)
-        except (ImportError, AttributeError):
-            continue
-        out[str(cls.name)] = partial(cls, catalog=catalog)
+    for name, cls in COUNT_FAMILIES.items():
+        out[name] = partial(cls, catalog=catalog)
     return out
 
 
 def classifier_factory(catalog: pd.DataFrame | None = None) -> Callable[[], ProbabilityModel] | None:
-    """Factory of the served P(count >= 1) model (:class:`models.estimators.logit.EventLogit`).
+    """Factory of the served P(count >= 1) model (:data:`models.estimators.catalogue.SERVED_PROBABILITY`).
 
-    ``None`` when its module is not available. On the ACLED check the time-weighted logistic model
-    scored a lower Brier than the boosted ``EventClassifier``, which stays available for comparison.
+    The return type keeps ``None`` for callers that treat the classifier as optional; the catalogue
+    always holds the served model, so a factory is always returned.
     """
-    try:
-        cls = importlib.import_module("models.estimators.logit").EventLogit
-    except (ImportError, AttributeError):
-        return None
-    return partial(cls, catalog=catalog)
+    return partial(PROBABILITY_MODELS[SERVED_PROBABILITY], catalog=catalog)
 
 
 def resolve_models(names: str | None, factories: Mapping[str, Callable[[], Forecaster]]

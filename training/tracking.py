@@ -140,6 +140,7 @@ class Tracker:
                 os.environ[key] = value
         self.client = MlflowClient(tracking_uri=self.uri, registry_uri=registry_uri)
         self._experiment_id: str | None = None
+        self._open: dict[str, None] = {}  # runs started and not yet ended, oldest first
 
     @contextmanager
     def call(self, what: str, kind: str = "tracking") -> Iterator[None]:
@@ -184,12 +185,33 @@ class Tracker:
         exp_id = self.experiment_id()
         with self.call(f"start run {name!r}"):
             run = self.client.create_run(exp_id, run_name=name, tags=all_tags)
+        self._open[str(run.info.run_id)] = None
         return str(run.info.run_id)
 
     def end_run(self, run_id: str, status: str = "FINISHED") -> None:
         """Mark a run ``FINISHED``, ``FAILED`` or ``KILLED``."""
         with self.call("end run"):
             self.client.set_terminated(run_id, status=status)
+        self._open.pop(run_id, None)
+
+    @property
+    def open_runs(self) -> list[str]:
+        """Ids of the runs started by this tracker and not yet ended, oldest first."""
+        return list(self._open)
+
+    def end_open_runs(self, status: str) -> list[str]:
+        """End every run still open with ``status``, newest (children) first; the ids ended.
+
+        Each run is ended on its own: one that MLflow refuses does not keep the others open.
+        """
+        ended = []
+        for run_id in reversed(self.open_runs):
+            try:
+                self.end_run(run_id, status=status)
+            except (TrackingError, OSError):
+                continue
+            ended.append(run_id)
+        return ended
 
     def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
         """Log params (values as text, cut to MLflow's length limit), in batches."""

@@ -10,10 +10,12 @@ then gated: the version gets its alias (``champion`` or ``challenger``) only as 
 
 from __future__ import annotations
 
-import importlib
 import logging
 import math
+import os
+import signal
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
@@ -33,6 +35,7 @@ from models.bundle import headline as forecast_headline
 from models.coverage import Coverage, coverage
 from models.episodes import CATALOG_VERSION, load_catalog
 from models.estimators.base import Forecaster
+from models.estimators.catalogue import MIX_MODELS, SERVED_MIX
 from models.estimators.combined import CombinedForecaster
 from models.estimators.target_mix import TargetMix
 from models.panel import Panel
@@ -141,6 +144,51 @@ class _Data:
     coverage: Coverage = field(default_factory=lambda: Coverage({}))
 
 
+class TrainingInterrupted(BaseException):
+    """Training stopped by SIGTERM or SIGINT: its open runs were ended KILLED, its workers stopped.
+
+    Attributes:
+        signum: the signal's number.
+        exit_code: ``128 + signum`` (143 for SIGTERM, 130 for SIGINT), as a shell reports it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        self.exit_code = 128 + signum
+        super().__init__(f"training stopped by {signal.Signals(signum).name}: open runs ended KILLED, "
+                         "workers stopped")
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Turn SIGTERM into :class:`TrainingInterrupted` in this process (from the main thread only).
+
+    The first signal raises; later ones are ignored while the stop is under way. A forked worker
+    process that inherited the handler dies of the signal as it would without one.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    owner = os.getpid()
+    raised = False
+
+    def handler(signum: int, frame: object) -> None:
+        nonlocal raised
+        if os.getpid() != owner:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        if not raised:
+            raised = True
+            raise TrainingInterrupted(signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def train(events: EventsInput, options: TrainOptions | None = None, settings: TrainingSettings | None = None,
           *, catalog: pd.DataFrame | None = None, timer: CallTimer | None = None) -> TrainResult:
     """Run the whole training and return what it produced.
@@ -156,12 +204,15 @@ def train(events: EventsInput, options: TrainOptions | None = None, settings: Tr
 
     Raises:
         TrainingError: on bad input or unavailable tracking, before any heavy work when possible.
+        TrainingInterrupted: on SIGTERM or Ctrl-C (runs ended KILLED, workers stopped).
     """
     opts = options or TrainOptions()
     conf = settings or TrainingSettings()
-    with _Progress(opts.progress) as progress:
+    with _Progress(opts.progress) as progress, stop_on_signals():
         try:
             return _train(events, opts, conf, catalog, timer or CallTimer(), progress)
+        except KeyboardInterrupt:
+            raise TrainingInterrupted(signal.SIGINT) from None
         except (TrackingError, SourceFormatError) as exc:
             raise TrainingError(str(exc)) from exc
         except (SchemaError, SchemaErrors) as exc:
@@ -230,8 +281,9 @@ def _run(events: EventsInput, opts: TrainOptions, conf: TrainingSettings, catalo
         timings["total"] = time.perf_counter() - started
         tracker.log_metrics(parent, {f"seconds/{k}": v for k, v in timings.items()})
         tracker.end_run(parent)
-    except BaseException:
-        _fail(tracker, parent)
+    except BaseException as exc:
+        killed = isinstance(exc, TrainingInterrupted | KeyboardInterrupt)
+        _fail(tracker, parent, "KILLED" if killed else "FAILED")
         raise
     return TrainResult(run_id=parent, version=version, decision=decision, headline=headline,
                        model_name=conf.registered_model_name, experiment_id=experiment_id,
@@ -392,7 +444,7 @@ def _next_version(tracker: Tracker, conf: TrainingSettings) -> str:
 def _mix_model(data: _Data) -> Any:
     """The fitted tactic-mix model, or ``None`` when its module is not available."""
     try:
-        cls = importlib.import_module("models.estimators.mix").TacticMix
+        cls = MIX_MODELS[SERVED_MIX]
     except (ImportError, AttributeError):
         return None
     return cls(catalog=data.catalog).fit(data.panel)
@@ -478,9 +530,11 @@ def _gate(tracker: Tracker, registry: Registry, parent: str, version: str, score
     return decision
 
 
-def _fail(tracker: Tracker, run_id: str) -> None:
+def _fail(tracker: Tracker, run_id: str, status: str = "FAILED") -> None:
     with suppress(Exception):  # the original error matters more
-        tracker.end_run(run_id, status="FAILED")
+        tracker.end_open_runs(status)  # child runs first, then the parent
+        if run_id in tracker.open_runs:
+            tracker.end_run(run_id, status=status)
 
 
 def _json_ready(value: Any) -> Any:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, Self
+from dataclasses import dataclass
+from typing import Any, Self, TypeVar, dataclass_transform
 
 import numpy as np
 import pandas as pd
@@ -22,9 +23,33 @@ from models.forecast import DEFAULT_QUANTILES, quantile_column, risk_tier
 from models.panel import Panel
 from models.taxonomy import PANEL_TYPES
 
+_Estimator = TypeVar("_Estimator")
+
 
 class NotFittedError(RuntimeError):
     """Raised when a forecaster is used before ``fit``."""
+
+
+@dataclass_transform(eq_default=False)
+def hyperparameters(cls: type[_Estimator]) -> type[_Estimator]:
+    """Class decorator: the annotated class attributes are the estimator's hyper-parameters.
+
+    The generated ``__init__`` stores each argument under its own name and nothing else (the
+    scikit-learn contract, so ``get_params``, ``clone`` and ``set_params`` work); equality stays
+    identity and the representation stays scikit-learn's.
+    """
+    return dataclass(eq=False, repr=False)(cls)
+
+
+def check_fitted(model: object) -> None:
+    """Raise :class:`NotFittedError` unless ``fit`` has run on ``model`` (it sets ``fitted_``)."""
+    if not getattr(model, "fitted_", False):
+        raise NotFittedError(f"{type(model).__name__} is not fitted; call fit(panel) first")
+
+
+def fit_report(model: object) -> dict[str, Any]:
+    """A copy of what ``model``'s fit decided (its ``report_``; empty before a fit)."""
+    return dict(getattr(model, "report_", {}))
 
 
 def forecast_index(state: Panel, horizon: int) -> pd.DataFrame:
@@ -95,9 +120,8 @@ class Forecaster(BaseEstimator, ABC):  # type: ignore[misc]
 
     def fit_report(self) -> dict[str, Any]:
         """What the fit decided (fallbacks, regularisation, series counts); empty by default."""
-        return dict(getattr(self, "report_", {}))
+        return fit_report(self)
 
     def check_fitted(self) -> None:
         """Raise :class:`NotFittedError` when ``fit`` has not run."""
-        if not getattr(self, "fitted_", False):
-            raise NotFittedError(f"{type(self).__name__} is not fitted; call fit(panel) first")
+        check_fitted(self)

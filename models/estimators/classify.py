@@ -28,13 +28,12 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from models.estimators.base import forecast_index
-from models.estimators.probability import as_probabilities, check_fitted, training_context
+from models.estimators.base import fit_report, hyperparameters
+from models.estimators.probability import forecast_grid, training_context
 from models.features import (
     ALL_TYPE_FEATURES,
     TYPE_FEATURES,
     FeatureCube,
-    build_cube,
     design_rows,
     training_rows,
 )
@@ -108,6 +107,7 @@ class _Constant:
         return np.column_stack([1.0 - p, p])
 
 
+@hyperparameters
 class EventClassifier(BaseEstimator):  # type: ignore[misc]
     """Calibrated P(count >= 1) per region x attack type x horizon.
 
@@ -130,24 +130,19 @@ class EventClassifier(BaseEstimator):  # type: ignore[misc]
 
     name = "event_classifier"
 
-    def __init__(self, max_horizon: int = 6, window: int | None = 60, max_rows: int | None = 12_000,
-                 calibration_months: int = 12, calibration: str = "sigmoid", max_iter: int = 60,
-                 learning_rate: float = 0.1,
-                 max_leaf_nodes: int = 8, min_samples_leaf: int = 50, l2_regularization: float = 1.0,
-                 refit: bool = True, random_state: int = 0, catalog: pd.DataFrame | None = None) -> None:
-        self.max_horizon = max_horizon
-        self.window = window
-        self.max_rows = max_rows
-        self.calibration_months = calibration_months
-        self.calibration = calibration
-        self.max_iter = max_iter
-        self.learning_rate = learning_rate
-        self.max_leaf_nodes = max_leaf_nodes
-        self.min_samples_leaf = min_samples_leaf
-        self.l2_regularization = l2_regularization
-        self.refit = refit
-        self.random_state = random_state
-        self.catalog = catalog
+    max_horizon: int = 6
+    window: int | None = 60
+    max_rows: int | None = 12_000
+    calibration_months: int = 12
+    calibration: str = "sigmoid"
+    max_iter: int = 60
+    learning_rate: float = 0.1
+    max_leaf_nodes: int = 8
+    min_samples_leaf: int = 50
+    l2_regularization: float = 1.0
+    refit: bool = True
+    random_state: int = 0
+    catalog: pd.DataFrame | None = None
 
     def fit(self, panel: Panel) -> Self:
         """Fit and calibrate one classifier per horizon on ``panel`` (the training window)."""
@@ -209,13 +204,9 @@ class EventClassifier(BaseEstimator):  # type: ignore[misc]
 
     def predict_proba(self, state: Panel, horizon: int) -> np.ndarray:
         """P(count >= 1) of every row of ``forecast_index(state, horizon)``, in that order."""
-        check_fitted(self)
-        index = forecast_index(state, horizon)
-        fc = build_cube(state, self.catalog_)
-        n_r, n_t = len(fc.regions), len(PANEL_TYPES)
-        out = np.zeros((n_r, n_t, horizon))
-        r = np.arange(n_r)
-        m = np.full(n_r, len(fc.months) - 1)
+        grid = forecast_grid(self, state, horizon)
+        fc, r, m, out = grid.cube, grid.r, grid.m, grid.out
+        n_r, n_t = out.shape[:2]
         with threadpool_limits(limits=1):
             for h in range(1, horizon + 1):
                 hh = min(h, self.max_horizon)
@@ -225,8 +216,8 @@ class EventClassifier(BaseEstimator):  # type: ignore[misc]
                 if iso is not None and len(p):
                     p = iso.predict(p)
                 out[:, :, h - 1] = np.asarray(p).reshape(n_t, n_r).T
-        return as_probabilities(out, len(index))
+        return grid.probabilities()
 
     def fit_report(self) -> dict[str, Any]:
         """What the fit decided (rows, positives, calibration per horizon)."""
-        return dict(getattr(self, "report_", {}))
+        return fit_report(self)

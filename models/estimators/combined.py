@@ -34,7 +34,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from models.distributions import CountPredictive, HurdlePredictive, hurdle_from_moments, reconcile_wls
-from models.estimators.base import Forecaster, forecast_index, frame_from_predictive
+from models.estimators.base import Forecaster, forecast_index, frame_from_predictive, hyperparameters
 from models.estimators.baselines import Mean12Poisson
 from models.estimators.count import EXPLAIN_COLUMNS, PooledNegBin
 from models.forecast import DEFAULT_QUANTILES
@@ -219,6 +219,7 @@ class StackedPredictive(CountPredictive):
         return StackedPredictive(self.parts, self.part[index], self.rows[index])
 
 
+@hyperparameters
 class CombinedForecaster(Forecaster):
     """Applies a choice table over fitted member forecasters (and optionally a classifier).
 
@@ -236,16 +237,12 @@ class CombinedForecaster(Forecaster):
 
     name = "combined"
 
-    def __init__(self, members: Mapping[str, Forecaster] | None = None,
-                 choice: Mapping[str, Mapping[str, Any]] | None = None,
-                 classifier: ProbabilityModel | None = None, default_model: str | None = None,
-                 coherence: Mapping[str, Mapping[str, Any]] | None = None, coherent: bool = True) -> None:
-        self.members = members
-        self.choice = choice
-        self.classifier = classifier
-        self.default_model = default_model
-        self.coherence = coherence
-        self.coherent = coherent
+    members: Mapping[str, Forecaster] | None = None
+    choice: Mapping[str, Mapping[str, Any]] | None = None
+    classifier: ProbabilityModel | None = None
+    default_model: str | None = None
+    coherence: Mapping[str, Mapping[str, Any]] | None = None
+    coherent: bool = True
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # bundles pickled before the coherent layer served the members' distributions as they were

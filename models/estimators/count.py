@@ -34,7 +34,7 @@ from threadpoolctl import threadpool_limits
 
 from models.distributions import NegBinPredictive
 from models.episodes import load_catalog
-from models.estimators.base import Forecaster, forecast_index
+from models.estimators.base import Forecaster, forecast_index, hyperparameters
 from models.features import (
     FeatureCube,
     build_cube,
@@ -244,6 +244,7 @@ def irls(design: np.ndarray, y: np.ndarray, alpha: float, start: np.ndarray, *, 
     return beta
 
 
+@hyperparameters
 class PooledNegBin(Forecaster):
     """Negative-binomial regression per attack type and horizon, pooled across regions.
 
@@ -263,20 +264,16 @@ class PooledNegBin(Forecaster):
 
     name = "pooled_negbin"
 
-    def __init__(self, max_horizon: int = 6, window: int | None = 60, max_rows: int | None = 20_000,
-                 min_positive: int = 25, l2: float = 1000.0, maxiter: int = 50, cap_factor: float = 1.0,
-                 dispersion_months: int = 12, random_state: int = 0,
-                 catalog: pd.DataFrame | None = None) -> None:
-        self.max_horizon = max_horizon
-        self.window = window
-        self.max_rows = max_rows
-        self.min_positive = min_positive
-        self.l2 = l2
-        self.maxiter = maxiter
-        self.cap_factor = cap_factor
-        self.dispersion_months = dispersion_months
-        self.random_state = random_state
-        self.catalog = catalog
+    max_horizon: int = 6
+    window: int | None = 60
+    max_rows: int | None = 20_000
+    min_positive: int = 25
+    l2: float = 1000.0
+    maxiter: int = 50
+    cap_factor: float = 1.0
+    dispersion_months: int = 12
+    random_state: int = 0
+    catalog: pd.DataFrame | None = None
 
     def _resolve_catalog(self) -> pd.DataFrame:
         return self.catalog if self.catalog is not None else load_catalog()

@@ -33,9 +33,9 @@ from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-from models.estimators.base import forecast_index
-from models.estimators.probability import as_probabilities, check_fitted, training_context
-from models.features import FeatureCube, build_cube, recent_level, standardise, training_rows
+from models.estimators.base import fit_report, hyperparameters
+from models.estimators.probability import forecast_grid, training_context
+from models.features import FeatureCube, recent_level, standardise, training_rows
 from models.panel import Panel
 from models.taxonomy import PANEL_TYPES
 
@@ -72,6 +72,7 @@ class _Fit:
         return np.asarray(self.model.predict_proba((x - self.center) / self.scale)[:, 1])
 
 
+@hyperparameters
 class EventLogit(BaseEstimator):  # type: ignore[misc]
     """Time-weighted logistic P(count >= 1) per region x attack type x horizon.
 
@@ -90,19 +91,15 @@ class EventLogit(BaseEstimator):  # type: ignore[misc]
 
     name = "event_logit"
 
-    def __init__(self, max_horizon: int = 6, window: int | None = 120,
-                 half_lives: tuple[float | None, ...] = (None, 24.0, 12.0), holdout_months: int = 12,
-                 max_rows: int | None = 20_000, C: float = 1.0, min_positive: int = 10, random_state: int = 0,
-                 catalog: pd.DataFrame | None = None) -> None:
-        self.max_horizon = max_horizon
-        self.window = window
-        self.half_lives = half_lives
-        self.holdout_months = holdout_months
-        self.max_rows = max_rows
-        self.C = C
-        self.min_positive = min_positive
-        self.random_state = random_state
-        self.catalog = catalog
+    max_horizon: int = 6
+    window: int | None = 120
+    half_lives: tuple[float | None, ...] = (None, 24.0, 12.0)
+    holdout_months: int = 12
+    max_rows: int | None = 20_000
+    C: float = 1.0
+    min_positive: int = 10
+    random_state: int = 0
+    catalog: pd.DataFrame | None = None
 
     def fit(self, panel: Panel) -> Self:
         """Fit one regression per attack type and horizon on ``panel`` (the training window)."""
@@ -167,21 +164,17 @@ class EventLogit(BaseEstimator):  # type: ignore[misc]
 
     def predict_proba(self, state: Panel, horizon: int) -> np.ndarray:
         """P(count >= 1) of every row of ``forecast_index(state, horizon)``, in that order."""
-        check_fitted(self)
-        index = forecast_index(state, horizon)
-        fc = build_cube(state, self.catalog_)
-        n_r, n_t = len(fc.regions), len(PANEL_TYPES)
-        out = np.zeros((n_r, n_t, horizon))
-        r = np.arange(n_r)
-        m = np.full(n_r, len(fc.months) - 1)
+        grid = forecast_grid(self, state, horizon)
+        fc, r, m, out = grid.cube, grid.r, grid.m, grid.out
+        n_r, n_t = out.shape[:2]
         for k in range(n_t):
             x = logit_design(fc, k, r, m)
             level = recent_level(fc, k, r, m, self.priors_[k]) if n_r else np.zeros(0)
             fallback = 1.0 - np.exp(-level)
             for h in range(1, horizon + 1):
                 out[:, k, h - 1] = self.fits_[(k, min(h, self.max_horizon))].predict(x, fallback)
-        return as_probabilities(out, len(index))
+        return grid.probabilities()
 
     def fit_report(self) -> dict[str, Any]:
         """What the fit decided (method, rows, positives and coefficients per type and horizon)."""
-        return dict(getattr(self, "report_", {}))
+        return fit_report(self)

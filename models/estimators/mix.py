@@ -22,7 +22,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from models.episodes import load_catalog, occupation_status
-from models.estimators.base import NotFittedError
+from models.estimators.base import check_fitted, fit_report, hyperparameters
 from models.features import POST_WINDOW_MONTHS, count_cube, known_regions
 from models.panel import Panel
 from models.taxonomy import ATTACK_TYPES
@@ -30,10 +30,13 @@ from models.taxonomy import ATTACK_TYPES
 _N = len(ATTACK_TYPES)
 
 
-def _weighted_recent(cube: np.ndarray, end: int, window: int, half_life: float) -> np.ndarray:
-    """``(R, K)`` counts of the ``window`` months ending at ``end``, down-weighted by age."""
+def weighted_recent(cube: np.ndarray, end: int, window: int, half_life: float) -> np.ndarray:
+    """``(R, K)`` counts of a ``(R, K, months)`` cube over the ``window`` months ending at ``end``.
+
+    Counts are down-weighted by age: an event ``half_life`` months old weighs half.
+    """
     start = max(0, end - window + 1)
-    block = cube[:, :_N, start: end + 1]
+    block = cube[:, :, start: end + 1]
     age = np.arange(block.shape[2])[::-1]
     return (block * (0.5 ** (age / half_life))[None, None, :]).sum(axis=2)
 
@@ -53,48 +56,95 @@ def mix_shares(recent: np.ndarray, countries: np.ndarray, global_shares: np.ndar
     return (recent + strength * country_shares) / (recent.sum(axis=1, keepdims=True) + strength)
 
 
-class TacticMix(BaseEstimator):  # type: ignore[misc]
-    """Shrunken recent attack-type shares with a learned post-occupation adjustment.
+def shares_frame(regions: np.ndarray, labels: tuple[str, ...], column: str,
+                 shares: np.ndarray) -> pd.DataFrame:
+    """Long frame ``region_id``, ``horizon``, ``column``, ``share`` of ``(regions, horizon, labels)``."""
+    n_r, horizon, n_k = shares.shape
+    return pd.DataFrame({
+        "region_id": np.repeat(regions, horizon * n_k),
+        "horizon": np.tile(np.repeat(np.arange(1, horizon + 1), n_k), n_r).astype("int64"),
+        column: np.tile(np.asarray(labels, dtype=object), n_r * horizon),
+        "share": shares.ravel(),
+    })
+
+
+@hyperparameters
+class ShrunkMix(BaseEstimator):  # type: ignore[misc]
+    """What every mix model shares: recent shares shrunk toward country and global mixes.
 
     Args:
         window: months of recent history per region.
         half_life: months after which an event weighs half.
         strengths: candidate prior strengths (pseudo-events); the best on the training window wins.
         tune_months: origins at the end of the training window used to choose the strength.
+    """
+
+    window: int = 24
+    half_life: float = 6.0
+    strengths: tuple[float, ...] = (1.0, 3.0, 10.0, 30.0)
+    tune_months: int = 24
+
+    def learn_shrinkage(self, cube: np.ndarray, countries: np.ndarray) -> dict[str, float]:
+        """Learn ``global_shares_`` and ``strength_`` from a ``(R, K, months)`` training cube.
+
+        The strength is the candidate with the lowest multinomial log loss of the next six months'
+        mix over the last ``tune_months`` origins (the smallest wins a tie).
+
+        Returns:
+            Each candidate's summed log loss, rounded.
+        """
+        if not self.strengths:
+            raise ValueError("strengths must name at least one candidate")
+        n_k = cube.shape[1]
+        totals = cube.sum(axis=(0, 2)) if cube.size else np.zeros(n_k)
+        self.global_shares_ = (totals + 1.0) / (totals.sum() + n_k)
+        end = cube.shape[2] - 1
+        origins = [t for t in range(end - 6 - self.tune_months + 1, end - 5) if t >= 0]
+        losses = {s: 0.0 for s in self.strengths}
+        for t in origins:
+            future = cube[:, :, t + 1: t + 7].sum(axis=2)
+            if future.sum() == 0:
+                continue
+            recent = weighted_recent(cube, t, self.window, self.half_life)
+            for s in self.strengths:
+                shares = mix_shares(recent, countries, self.global_shares_, s)
+                losses[s] -= float((future * np.log(np.maximum(shares, 1e-12))).sum())
+        self.strength_ = float(min(self.strengths, key=lambda s: (losses[s], s)))
+        return {str(s): round(v, 3) for s, v in losses.items()}
+
+    def recent_shares(self, cube: np.ndarray, countries: np.ndarray) -> np.ndarray:
+        """``(R, K)`` shares at the cube's last month with the learned strength and global mix."""
+        recent = weighted_recent(cube, cube.shape[2] - 1, self.window, self.half_life)
+        return mix_shares(recent, countries, self.global_shares_, self.strength_)
+
+
+@hyperparameters
+class TacticMix(ShrunkMix):
+    """Shrunken recent attack-type shares with a learned post-occupation adjustment.
+
+    Args:
+        window, half_life, strengths, tune_months: see :class:`ShrunkMix`.
         post_shrink: pseudo-events shrinking the post-occupation factors toward 1.
         catalog: occupation episode catalog; ``None`` loads the shipped one.
     """
 
     name = "tactic_mix"
 
-    def __init__(self, window: int = 24, half_life: float = 6.0,
-                 strengths: tuple[float, ...] = (1.0, 3.0, 10.0, 30.0), tune_months: int = 24,
-                 post_shrink: float = 20.0, catalog: pd.DataFrame | None = None) -> None:
-        self.window = window
-        self.half_life = half_life
-        self.strengths = strengths
-        self.tune_months = tune_months
-        self.post_shrink = post_shrink
-        self.catalog = catalog
+    post_shrink: float = 20.0
+    catalog: pd.DataFrame | None = None
 
     def fit(self, panel: Panel) -> Self:
         """Learn the global mix, the prior strength and the post-occupation factors from ``panel``."""
-        if not self.strengths:
-            raise ValueError("strengths must name at least one candidate")
-        self.catalog_ = self.catalog if self.catalog is not None else load_catalog()
         cube, _ = count_cube(panel)
         known = known_regions(panel)
-        cube = cube[known]
-        countries = panel.regions["country"].to_numpy(dtype=object)[known]
-        end = cube.shape[2] - 1
-        totals = cube[:, :_N, :].sum(axis=(0, 2)) if cube.size else np.zeros(_N)
-        self.global_shares_ = (totals + 1.0) / (totals.sum() + _N)
-        self.strength_, scores = self._tune(cube, countries, end)
+        cube = cube[known][:, :_N, :]
+        scores = self.learn_shrinkage(cube, panel.regions["country"].to_numpy(dtype=object)[known])
+        self.catalog_ = self.catalog if self.catalog is not None else load_catalog()
         status = occupation_status(panel.regions.index.to_numpy()[known], panel.months, self.catalog_)
         shape = (int(known.sum()), len(panel.months))
         post = ((status["phase"].to_numpy(dtype=object) == "after")
                 & (status["months_since_end"].to_numpy(dtype=float) <= POST_WINDOW_MONTHS)).reshape(shape)
-        post_counts = (cube[:, :_N, :] * post[:, None, :]).sum(axis=(0, 2)) if cube.size else np.zeros(_N)
+        post_counts = (cube * post[:, None, :]).sum(axis=(0, 2)) if cube.size else np.zeros(_N)
         n_post = float(post_counts.sum())
         self.post_factors_ = ((post_counts + self.post_shrink * self.global_shares_)
                               / ((n_post + self.post_shrink) * self.global_shares_))
@@ -107,35 +157,18 @@ class TacticMix(BaseEstimator):  # type: ignore[misc]
         self.fitted_ = True
         return self
 
-    def _tune(self, cube: np.ndarray, countries: np.ndarray, end: int) -> tuple[float, dict[str, float]]:
-        """Pick the strength with the lowest log loss of next-six-month mixes over recent origins."""
-        origins = [t for t in range(end - 6 - self.tune_months + 1, end - 5) if t >= 0]
-        losses = {s: 0.0 for s in self.strengths}
-        for t in origins:
-            future = cube[:, :_N, t + 1: t + 7].sum(axis=2)
-            if future.sum() == 0:
-                continue
-            recent = _weighted_recent(cube, t, self.window, self.half_life)
-            for s in self.strengths:
-                shares = mix_shares(recent, countries, self.global_shares_, s)
-                losses[s] -= float((future * np.log(np.maximum(shares, 1e-12))).sum())
-        best = min(self.strengths, key=lambda s: (losses[s], s))
-        return float(best), {str(s): round(v, 3) for s, v in losses.items()}
-
     def predict_mix(self, state: Panel, horizon: int) -> pd.DataFrame:
         """Expected shares: ``region_id``, ``horizon``, ``attack_type``, ``share``.
 
         Shares sum to 1 over :data:`models.taxonomy.ATTACK_TYPES` for every region and horizon.
         """
-        if not getattr(self, "fitted_", False):
-            raise NotFittedError("TacticMix is not fitted; call fit(panel) first")
+        check_fitted(self)
         if horizon < 1:
             raise ValueError(f"horizon must be >= 1, got {horizon}")
         cube, _ = count_cube(state)
         regions = state.regions.index.to_numpy()
         countries = state.regions["country"].to_numpy(dtype=object)
-        recent = _weighted_recent(cube, cube.shape[2] - 1, self.window, self.half_life)
-        base = mix_shares(recent, countries, self.global_shares_, self.strength_)
+        base = self.recent_shares(cube[:, :_N, :], countries)
         status = occupation_status(regions, pd.period_range(state.cutoff, state.cutoff, freq="M"),
                                    self.catalog_)
         after = status["phase"].to_numpy(dtype=object) == "after"
@@ -145,13 +178,8 @@ class TacticMix(BaseEstimator):  # type: ignore[misc]
             in_window = after & (since + h <= POST_WINDOW_MONTHS)
             shares = np.where(in_window[:, None], base * self.post_factors_[None, :], base)
             out[:, h - 1, :] = shares / shares.sum(axis=1, keepdims=True)
-        return pd.DataFrame({
-            "region_id": np.repeat(regions, horizon * _N),
-            "horizon": np.tile(np.repeat(np.arange(1, horizon + 1), _N), len(regions)).astype("int64"),
-            "attack_type": np.tile(np.asarray(ATTACK_TYPES, dtype=object), len(regions) * horizon),
-            "share": out.ravel(),
-        })
+        return shares_frame(regions, ATTACK_TYPES, "attack_type", out)
 
     def fit_report(self) -> dict[str, Any]:
         """What the fit decided (strength, tuning losses, post-occupation factors)."""
-        return dict(getattr(self, "report_", {}))
+        return fit_report(self)

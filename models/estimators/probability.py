@@ -9,13 +9,13 @@ probability per :func:`models.estimators.base.forecast_index` row, kept away fro
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
 from models.episodes import load_catalog
-from models.estimators.base import NotFittedError
+from models.estimators.base import check_fitted, forecast_index
 from models.features import FeatureCube, build_cube, gamma_prior, known_regions
 from models.panel import Panel
 from models.taxonomy import PANEL_TYPES
@@ -55,10 +55,40 @@ def training_context(panel: Panel, catalog: pd.DataFrame | None, max_horizon: in
     return TrainingContext(cat, fc, known, end, priors)
 
 
-def check_fitted(model: object) -> None:
-    """Raise :class:`NotFittedError` unless ``model`` has been fitted."""
-    if not getattr(model, "fitted_", False):
-        raise NotFittedError(f"{type(model).__name__} is not fitted; call fit(panel) first")
+@dataclass(frozen=True)
+class ForecastGrid:
+    """What a fitted P(any) model forecasts from: the state's cube and the array to fill.
+
+    Attributes:
+        rows: the :func:`models.estimators.base.forecast_index` length.
+        cube: the feature cube of the state.
+        r: every region's position in the cube.
+        m: the state's last month, per region.
+        out: zeros of shape ``(regions, types, horizon)``; :meth:`probabilities` flattens it.
+    """
+
+    rows: int
+    cube: FeatureCube
+    r: np.ndarray
+    m: np.ndarray
+    out: np.ndarray
+
+    def probabilities(self) -> np.ndarray:
+        """``out`` in forecast-index order, kept away from 0 and 1 (:func:`as_probabilities`)."""
+        return as_probabilities(self.out, self.rows)
+
+
+def forecast_grid(model: Any, state: Panel, horizon: int) -> ForecastGrid:
+    """Check that ``model`` is fitted; the :class:`ForecastGrid` of ``state`` for ``horizon`` months.
+
+    The cube is built with the catalog the model was fitted with (its ``catalog_``).
+    """
+    check_fitted(model)
+    rows = len(forecast_index(state, horizon))
+    fc = build_cube(state, model.catalog_)
+    n_r = len(fc.regions)
+    return ForecastGrid(rows, fc, np.arange(n_r), np.full(n_r, len(fc.months) - 1),
+                        np.zeros((n_r, len(PANEL_TYPES), horizon)))
 
 
 def as_probabilities(out: np.ndarray, n_rows: int) -> np.ndarray:

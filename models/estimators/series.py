@@ -30,7 +30,7 @@ from threadpoolctl import threadpool_limits
 
 from models.distributions import CountPredictive, MixturePredictive, NegBinPredictive
 from models.episodes import load_catalog
-from models.estimators.base import Forecaster
+from models.estimators.base import Forecaster, hyperparameters
 from models.estimators.baselines import Mean12Poisson
 from models.estimators.count import PooledNegBin
 from models.features import count_cube, known_regions
@@ -120,6 +120,7 @@ def lognormal_to_negbin(mean_log: np.ndarray, var_log: np.ndarray) -> tuple[np.n
     return mu, alpha
 
 
+@hyperparameters
 class StateSpaceSeries(Forecaster):
     """Local-level model per busy series; the fallback forecaster elsewhere.
 
@@ -144,20 +145,16 @@ class StateSpaceSeries(Forecaster):
 
     name = "state_space_series"
 
-    def __init__(self, min_months: int = 36, min_events: int = 36, window: int = 60,
-                 maxiter: int = 20, estimator: str = "mle", fallback: Forecaster | None = None,
-                 mapper: Mapper | None = None, catalog: pd.DataFrame | None = None,
-                 recent_weight: float = 0.5, fallback_weight: float = 0.5) -> None:
-        self.min_months = min_months
-        self.min_events = min_events
-        self.window = window
-        self.maxiter = maxiter
-        self.estimator = estimator
-        self.fallback = fallback
-        self.mapper = mapper
-        self.catalog = catalog
-        self.recent_weight = recent_weight
-        self.fallback_weight = fallback_weight
+    min_months: int = 36
+    min_events: int = 36
+    window: int = 60
+    maxiter: int = 20
+    estimator: str = "mle"
+    fallback: Forecaster | None = None
+    mapper: Mapper | None = None
+    catalog: pd.DataFrame | None = None
+    recent_weight: float = 0.5
+    fallback_weight: float = 0.5
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # bundles pickled before ``recent_weight`` existed served the fallback alone

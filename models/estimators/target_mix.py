@@ -17,10 +17,9 @@ from typing import Any, Self
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator
 
-from models.estimators.base import NotFittedError
-from models.estimators.mix import mix_shares
+from models.estimators.base import check_fitted, fit_report
+from models.estimators.mix import ShrunkMix, shares_frame
 from models.panel import Panel
 from models.targets import TARGET_CLASSES
 
@@ -47,55 +46,20 @@ def target_cube(panel: Panel) -> np.ndarray:
     return cube
 
 
-def _weighted(cube: np.ndarray, end: int, window: int, half_life: float) -> np.ndarray:
-    start = max(0, end - window + 1)
-    block = cube[:, :, start: end + 1]
-    age = np.arange(block.shape[2])[::-1]
-    return (block * (0.5 ** (age / half_life))[None, None, :]).sum(axis=2)
-
-
-class TargetMix(BaseEstimator):  # type: ignore[misc]
+class TargetMix(ShrunkMix):
     """Shrunken recent target-class shares per region.
 
     Args:
-        window: months of recent history per region.
-        half_life: months after which an event weighs half.
-        strengths: candidate prior strengths (pseudo-events); the best on the training window wins.
-        tune_months: origins at the end of the training window used to choose the strength.
+        window, half_life, strengths, tune_months: see :class:`models.estimators.mix.ShrunkMix`.
     """
 
     name = "target_mix"
 
-    def __init__(self, window: int = 24, half_life: float = 6.0,
-                 strengths: tuple[float, ...] = (1.0, 3.0, 10.0, 30.0), tune_months: int = 24) -> None:
-        self.window = window
-        self.half_life = half_life
-        self.strengths = strengths
-        self.tune_months = tune_months
-
     def fit(self, panel: Panel) -> Self:
         """Learn the global mix and the prior strength from ``panel``."""
-        if not self.strengths:
-            raise ValueError("strengths must name at least one candidate")
-        cube = target_cube(panel)
-        countries = panel.regions["country"].to_numpy(dtype=object)
-        totals = cube.sum(axis=(0, 2)) if cube.size else np.zeros(_K)
-        self.global_shares_ = (totals + 1.0) / (totals.sum() + _K)
-        end = cube.shape[2] - 1
-        origins = [t for t in range(end - 6 - self.tune_months + 1, end - 5) if t >= 0]
-        losses = {s: 0.0 for s in self.strengths}
-        for t in origins:
-            future = cube[:, :, t + 1: t + 7].sum(axis=2)
-            if future.sum() == 0:
-                continue
-            recent = _weighted(cube, t, self.window, self.half_life)
-            for s in self.strengths:
-                shares = mix_shares(recent, countries, self.global_shares_, s)
-                losses[s] -= float((future * np.log(np.maximum(shares, 1e-12))).sum())
-        self.strength_ = float(min(self.strengths, key=lambda s: (losses[s], s)))
+        losses = self.learn_shrinkage(target_cube(panel), panel.regions["country"].to_numpy(dtype=object))
         self.report_: dict[str, Any] = {
-            "family": self.name, "strength": self.strength_,
-            "tuning_log_loss": {str(s): round(v, 3) for s, v in losses.items()},
+            "family": self.name, "strength": self.strength_, "tuning_log_loss": losses,
             "global_shares": {k: round(float(v), 4) for k, v in zip(TARGET_CLASSES, self.global_shares_,
                                                                    strict=True)},
         }
@@ -108,26 +72,19 @@ class TargetMix(BaseEstimator):  # type: ignore[misc]
         Shares sum to 1 over :data:`models.targets.TARGET_CLASSES` for every region and horizon;
         the same shares hold at every horizon (no target-class dynamics are modelled).
         """
-        if not getattr(self, "fitted_", False):
-            raise NotFittedError("TargetMix is not fitted; call fit(panel) first")
+        check_fitted(self)
         if horizon < 1:
             raise ValueError(f"horizon must be >= 1, got {horizon}")
         cube = target_cube(state)
         regions = state.regions.index.to_numpy()
         countries = state.regions["country"].to_numpy(dtype=object)
-        recent = _weighted(cube, cube.shape[2] - 1, self.window, self.half_life)
-        shares = mix_shares(recent, countries, self.global_shares_, self.strength_)
+        shares = self.recent_shares(cube, countries)
         out = np.repeat(shares[:, None, :], horizon, axis=1)
-        return pd.DataFrame({
-            "region_id": np.repeat(regions, horizon * _K),
-            "horizon": np.tile(np.repeat(np.arange(1, horizon + 1), _K), len(regions)).astype("int64"),
-            "target_class": np.tile(np.asarray(TARGET_CLASSES, dtype=object), len(regions) * horizon),
-            "share": out.ravel(),
-        })
+        return shares_frame(regions, TARGET_CLASSES, "target_class", out)
 
     def fit_report(self) -> dict[str, Any]:
         """What the fit decided (strength, tuning losses, global shares)."""
-        return dict(getattr(self, "report_", {}))
+        return fit_report(self)
 
 
 def observed_mix(panel: Panel, regions: list[str], start: str, end: str) -> pd.Series:

@@ -19,6 +19,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"model": ErrorBody, "description": "No model is loaded."},
 }
 
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorBody, "description": "The body is larger than THREATCAST_MAX_BODY_BYTES, or "
+                                              "lists more items than allowed."},
+    415: {"model": ErrorBody, "description": "The body is not JSON (Content-Type: application/json)."},
+}
+
 AttackTypeQuery = Annotated[AttackType | None,
                             Query(description="Only this attack type ('all' = every type summed).")]
 HorizonQuery = Annotated[int | None, Query(ge=1, le=120, description="Return horizons 1..horizon.")]
@@ -29,12 +35,14 @@ def json_bytes(body: bytes, status: int = 200) -> Response:
     return Response(content=body, status_code=status, media_type=JSON)
 
 
-def check_horizon(served: ServedModel, horizon: int | None, name: str = "horizon") -> None:
-    """422 when ``horizon`` exceeds what the served model forecasts."""
+def check_horizon(served: ServedModel, horizon: int | None, name: str = "horizon",
+                  location: str = "query") -> None:
+    """422 when ``horizon`` (a query parameter, or a body field) exceeds what the served model forecasts."""
     if horizon is not None and horizon > served.horizon:
+        where = "query parameter" if location == "query" else f"{location} field"
         raise ApiError(422, "invalid_request",
-                       f"query parameter {name!r}: the served model forecasts horizons 1..{served.horizon}",
-                       {"errors": [{"location": "query", "parameter": name,
+                       f"{where} {name!r}: the served model forecasts horizons 1..{served.horizon}",
+                       {"errors": [{"location": location, "parameter": name,
                                     "message": f"must be <= {served.horizon}"}]})
 
 

@@ -7,10 +7,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from service.deps import MetricsDep, ServedDep, limit_batch
-from service.errors import ApiError, suggestions
-from service.routes.common import ERRORS, CountryQuery, check_horizon, country_filter, json_bytes
-from service.schemas import AttackType, BatchForecast, BatchRequest, ErrorBody, Ranking
+from service.deps import MetricsDep, ServedDep, limit_batch, require_json
+from service.errors import unknown_regions
+from service.routes.common import (
+    BODY_ERRORS,
+    ERRORS,
+    CountryQuery,
+    check_horizon,
+    country_filter,
+    json_bytes,
+)
+from service.schemas import AttackType, BatchForecast, BatchRequest, Ranking
 from service.table import dumps
 
 router = APIRouter(prefix="/v1/forecasts", tags=["forecasts"])
@@ -40,18 +47,18 @@ async def ranking(served: ServedDep, metrics: MetricsDep, country: CountryQuery 
 
 
 @router.post("", response_model=BatchForecast, summary="Forecasts of several regions",
-             dependencies=[Depends(limit_batch)],
-             responses={**ERRORS, 413: {"model": ErrorBody, "description": "Too many regions."}})
+             dependencies=[Depends(require_json), Depends(limit_batch)],
+             responses={**ERRORS, **BODY_ERRORS})
 async def batch(served: ServedDep, metrics: MetricsDep, request: BatchRequest) -> Response:
-    """Forecasts of up to ``THREATCAST_MAX_BATCH_REGIONS`` regions; unknown ids are a 404 naming them."""
-    check_horizon(served, request.horizon)
+    """Forecasts of up to ``THREATCAST_MAX_BATCH_REGIONS`` regions; unknown ids are a 404 naming them.
+
+    The 404 lists at most 20 unknown ids (each cut to 200 characters) and counts them all.
+    """
+    check_horizon(served, request.horizon, location="body")
     ids = list(dict.fromkeys(request.region_ids))
     unknown = [r for r in ids if r not in served.by_region]
     if unknown:
-        close = {r: suggestions(r, served.infos) for r in unknown[:20]}
-        raise ApiError(404, "unknown_region",
-                       f"{len(unknown)} unknown region id(s): {', '.join(unknown[:10])}",
-                       {"unknown": unknown, "suggestions": close})
+        raise unknown_regions(unknown, served.infos)
     found = [served.by_region[r] for r in ids]
     items = [r.item(request.attack_type, request.horizon) for r in found]
     rows = sum(r.row_count(request.attack_type, request.horizon, served.horizon) for r in found)

@@ -64,6 +64,9 @@ def _skills(backtest: dict[str, Any]) -> dict[str, Any]:
              summary="Load the current champion",
              responses={401: {"model": ErrorBody, "description": "No X-API-Key header."},
                         403: {"model": ErrorBody, "description": "Wrong X-API-Key."},
+                        429: {"model": ErrorBody,
+                              "description": "Too many refused admin calls from this client "
+                                             "(THREATCAST_ADMIN_MAX_FAILURES per window); see Retry-After."},
                         409: {"model": ErrorBody,
                               "description": "The load failed; the previous model keeps serving."}})
 async def reload(holder: HolderDep, metrics: MetricsDep) -> JSONResponse:

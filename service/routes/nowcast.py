@@ -12,10 +12,10 @@ from fastapi.responses import Response
 from models.nowcast import NowcastError, nowcast
 from models.regions import region_id as make_region_id
 from models.schema import conform_events
-from service.deps import MetricsDep, ServedDep, SettingsDep, limit_nowcast
-from service.errors import ApiError
-from service.routes.common import ERRORS, check_horizon, json_bytes
-from service.schemas import ErrorBody, EventIn, NowcastRequest, NowcastResponse
+from service.deps import MetricsDep, ServedDep, SettingsDep, limit_nowcast, require_json
+from service.errors import ApiError, clip
+from service.routes.common import BODY_ERRORS, ERRORS, check_horizon, json_bytes
+from service.schemas import EventIn, NowcastRequest, NowcastResponse
 from service.table import (
     SERVED_QUANTILES,
     RegionRows,
@@ -30,6 +30,7 @@ router = APIRouter(prefix="/v1/nowcast", tags=["forecasts"])
 
 
 def _invalid_event(index: int, field: str, message: str) -> ApiError:
+    message = clip(message, 400)
     return ApiError(422, "invalid_request", f"event {index} field {field}: {message}",
                     {"errors": [{"location": "body", "parameter": "events", "event_index": index,
                                  "field": field, "message": message}]})
@@ -56,10 +57,10 @@ def events_frame(events: list[EventIn], cutoff: str, max_months: int) -> pd.Data
         except ValueError as exc:
             raise _invalid_event(i, "admin1", str(exc)) from exc
         if ev.region_id is not None and ev.region_id != derived:
-            raise _invalid_event(i, "region_id", f"{ev.region_id!r} does not match country and admin1 "
+            raise _invalid_event(i, "region_id", f"{clip(ev.region_id)!r} does not match country and admin1 "
                                                  f"({derived!r})")
         if ev.event_id in seen:
-            raise _invalid_event(i, "event_id", f"duplicate event id {ev.event_id!r}")
+            raise _invalid_event(i, "event_id", f"duplicate event id {clip(ev.event_id)!r}")
         seen.add(ev.event_id)
         row = ev.model_dump()
         row["region_id"] = derived
@@ -80,8 +81,8 @@ def _compute(served: ServedModel, events: pd.DataFrame,
 
 
 @router.post("", response_model=NowcastResponse, summary="Update forecasts with new events",
-             dependencies=[Depends(limit_nowcast)],
-             responses={**ERRORS, 413: {"model": ErrorBody, "description": "Too many events."}})
+             dependencies=[Depends(require_json), Depends(limit_nowcast)],
+             responses={**ERRORS, **BODY_ERRORS})
 async def post_nowcast(served: ServedDep, metrics: MetricsDep, settings: SettingsDep,
                        request: NowcastRequest) -> Response:
     """Forecasts of the regions the events touch, from the month of the latest event.
@@ -90,7 +91,7 @@ async def post_nowcast(served: ServedDep, metrics: MetricsDep, settings: Setting
     taken as the complete record of the months from the cutoff to the latest event. The fitted
     model is not re-estimated.
     """
-    check_horizon(served, request.horizon)
+    check_horizon(served, request.horizon, location="body")
     events = events_frame(request.events, served.cutoff, settings.max_nowcast_months)
     try:
         origin, rows = await anyio.to_thread.run_sync(_compute, served, events, served.horizon)

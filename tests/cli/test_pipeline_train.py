@@ -58,13 +58,10 @@ def test_training_records_everything_and_serves_the_champion(mlflow_store, tmp_p
 
     children = {r.info.run_name: r for r in client.search_runs(
         [result.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{result.run_id}'")}
-    with_classifier = classifier_factory(None) is not None
-    expected = {"zero", "mean12", "pooled_negbin"} | ({"classifier"} if with_classifier else set())
-    assert set(children) == expected
-    assert set(children) == set(result.family_runs)
-    if with_classifier:
-        clf = children["classifier"].data
-        assert "brier" in clf.metrics and "crps" not in clf.metrics  # probabilities only
+    assert set(children) == {"zero", "mean12", "pooled_negbin", "classifier"} == set(result.family_runs)
+    clf = children["classifier"].data
+    assert "brier" in clf.metrics and "crps" not in clf.metrics  # probabilities only
+    assert clf.params["max_horizon"] == str(classifier_factory(None)().max_horizon)
     zero = children["zero"].data
     assert zero.params["baseline"] == "True"
     # a point mass at 0 has CRPS = the observed count: the mean 'all' count of the scored target months

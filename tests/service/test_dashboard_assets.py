@@ -13,6 +13,7 @@ from service.app import STATIC_DIR, create_app
 
 ASSET_BUDGET = 500_000
 """Bytes: every file the page loads, in all."""
+SCRIPT_OR_STYLE = {".js", ".css"}
 
 
 @pytest.fixture(scope="module")
@@ -31,13 +32,15 @@ def test_index_served_at_root_with_its_assets(dashboard: TestClient) -> None:
     assert page.headers["content-type"].startswith("text/html")
     assert page.text == (STATIC_DIR / "index.html").read_text(encoding="utf-8")
     assets = page_assets(page.text)
-    assert sorted(assets) == ["/static/app.js", "/static/style.css"]
+    shipped = sorted(f"/static/{p.name}" for p in STATIC_DIR.iterdir() if p.suffix in SCRIPT_OR_STYLE)
+    assert sorted(assets) == shipped
     for path in assets:
         reply = dashboard.get(path)
         assert reply.status_code == 200, path
         assert reply.content == (STATIC_DIR / path.removeprefix("/static/")).read_bytes()
-    assert dashboard.get("/static/app.js").headers["content-type"].split(";")[0] in {
-        "text/javascript", "application/javascript"}
+    for script in STATIC_DIR.glob("*.js"):
+        assert dashboard.get(f"/static/{script.name}").headers["content-type"].split(";")[0] in {
+            "text/javascript", "application/javascript"}, script.name
     assert dashboard.get("/static/style.css").headers["content-type"].startswith("text/css")
 
 

@@ -48,11 +48,22 @@ def test_hadolint_passes() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_hadolint_flags_a_bad_dockerfile(tmp_path: Path) -> None:
-    bad = tmp_path / "Dockerfile"
-    bad.write_text("FROM python:latest\nRUN pip install fastapi\nCMD threatcast serve\n")
-    result = subprocess.run([hadolint(), str(bad)], capture_output=True, text=True, timeout=60)
-    assert result.returncode != 0 and "DL3007" in result.stdout
+def test_served_port_exposed_and_probed_agree() -> None:
+    steps = instructions()
+    cmd = json.loads(next(args for word, args in steps if word == "CMD"))
+    served = cmd[cmd.index("--port") + 1]
+    exposed = [args for word, args in steps if word == "EXPOSE"]
+    check = next(args for word, args in steps if word == "HEALTHCHECK")
+    probed = re.findall(r"http://127\.0\.0\.1:(\d+)/health", check)
+    assert exposed == [served] and probed == [served]
+
+
+def test_dockerignore_admits_exactly_what_the_image_copies() -> None:
+    rules = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert rules[0] == "*"  # everything is excluded unless named
+    admitted = {rule[1:].rstrip("/") for rule in rules if rule.startswith("!")}
+    assert admitted == set(copied_sources())
 
 
 def test_shape_of_the_image() -> None:

@@ -27,7 +27,10 @@ def test_real_server_answers_forecasts(store: Store) -> None:
         port = server.servers[0].sockets[0].getsockname()[1]
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
             assert http.get("/health").json() == {"status": "ok"}
-            assert http.get("/ready").json()["ready"] is True
+            # the model loads behind /health: /ready turns true once the first load finished
+            while not http.get("/ready").json()["ready"]:
+                assert time.monotonic() < deadline + 60, "the model never became ready"
+                time.sleep(0.1)
             r = http.get("/v1/regions/MLI.tombouctou/forecast",
                          params={"attack_type": "bombing", "horizon": 1})
             assert r.status_code == 200

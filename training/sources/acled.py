@@ -24,6 +24,7 @@ from models.taxonomy import ACLED_CLASH_INTER, ACLED_NON_THREAT, ACLED_SUB_EVENT
 from training.sources import fields
 from training.sources.errors import SourceFormatError
 from training.sources.files import iter_tables
+from training.sources.table import RawTable, events_frame
 from training.sources.triage import Triage, quoted
 
 PRECISION: Final[dict[str, str]] = {"1": "day", "2": "week", "3": "month"}
@@ -48,15 +49,11 @@ def inter_codes(values: pd.Series | None, n: int) -> pd.Series:
 
 def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.DataFrame:
     """Convert a raw ACLED table; rows failing a check are rejected on ``triage``."""
-    n = len(raw)
+    table = RawTable(raw)
+    n = table.n
+    ids = table.ids(triage, "event_id_cnty")
 
-    def col(name: str) -> pd.Series | None:
-        return fields.column(raw, name)
-
-    ids = fields.text(col("event_id_cnty"), n)
-    triage.reject(ids == "", "missing_id", "event_id_cnty is empty")
-
-    sub = fields.text(col("sub_event_type"), n)
+    sub = table.text("sub_event_type")
     key = sub.str.lower()
     attack = key.map(ACLED_SUB_EVENT).astype(object)
     unmapped = attack.isna().to_numpy()
@@ -65,58 +62,34 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
     triage.reject(unmapped, "unmapped_event_type",
                   quoted(sub, "sub_event_type ", " has no attack-type mapping"))
 
-    inter1 = inter_codes(col("inter1"), n)
-    inter2 = inter_codes(col("inter2"), n)
+    inter1 = inter_codes(table.column("inter1"), n)
+    inter2 = inter_codes(table.column("inter2"), n)
     clash = (attack == "armed_clash").to_numpy()
     first_armed = inter1.isin(ACLED_THREAT_INTER).to_numpy()
     second_armed = inter2.isin(ACLED_CLASH_INTER).to_numpy()
     if perpetrator_filter:
         keep = first_armed | (clash & (inter1.isin(ACLED_CLASH_INTER).to_numpy() | second_armed))
-        shown1, shown2 = fields.text(col("inter1"), n), fields.text(col("inter2"), n)
+        shown1, shown2 = table.text("inter1"), table.text("inter2")
         triage.reject(~keep, "filtered_perpetrator",
                       lambda pos: "no non-state armed actor: inter1 '" + shown1.iloc[pos]
                       + "', inter2 '" + shown2.iloc[pos] + "'")
 
-    date_raw = col("event_date")
-    assert date_raw is not None
-    parsed = fields.dates(date_raw)
-    fields.check_date(triage, parsed, date_raw, "event_date")
+    parsed = table.dates(triage, "event_date")
+    place = table.place(triage, "country", table.text("admin1"), "admin1",
+                        fallback=_iso_numeric(table.column("iso"), n))
+    deaths = table.fatalities(triage, "fatalities")
 
-    admin1 = fields.text(col("admin1"), n)
-    iso3, region = fields.locate(triage, col("country"), admin1, country_name="country", admin1_name="admin1",
-                                 fallback=_iso_numeric(col("iso"), n))
-
-    lat, lon = fields.coordinates(triage, col("latitude"), col("longitude"), n)
-    deaths = fields.fatalities(triage, col("fatalities"), n, "fatalities")
-
-    precision = fields.text(col("time_precision"), n).map(PRECISION).fillna("day").astype("str")
-    actor1 = fields.text(col("actor1"), n)
-    actor2 = fields.text(col("actor2"), n)
+    precision = table.text("time_precision").map(PRECISION).fillna("day").astype("str")
+    actor1, actor2 = table.text("actor1"), table.text("actor2")
     swap = clash & ~first_armed & second_armed
     perpetrator = actor1.where(~swap, actor2)
     target = actor2.where(~swap, actor1)
-    assoc = fields.text(col("assoc_actor_2"), n).where(~swap, fields.text(col("assoc_actor_1"), n))
+    assoc = table.text("assoc_actor_2").where(~swap, table.text("assoc_actor_1"))
     target_inter = inter2.where(~swap, inter1)
-    targets = acled_target_classes(target, target_inter, assoc, fields.text(col("notes"), n), iso3)
-    return pd.DataFrame({
-        "event_id": ("acled:" + ids),
-        "source": "acled",
-        "date": fields.month_start(parsed, precision),
-        "date_precision": precision,
-        "country": iso3,
-        "admin1": admin1,
-        "region_id": region,
-        "latitude": lat,
-        "longitude": lon,
-        "attack_type": attack.fillna("other"),
-        "perpetrator": perpetrator,
-        "target": target,
-        "fatalities": deaths,
-        "suicide": (key == "suicide bomb").to_numpy(),
-        "method_source": fields.labels("coded", n),
-        "method_confidence": 1.0,
-        "target_class": fields.labels(targets, n),
-    })
+    targets = acled_target_classes(target, target_inter, assoc, table.text("notes"), place.country)
+    return events_frame(table, "acled:" + ids, "acled", (fields.month_start(parsed, precision), precision),
+                        place, attack.fillna("other"), (perpetrator, target), deaths,
+                        (key == "suicide bomb").to_numpy(), table.coded(), targets)
 
 
 def _iso_numeric(values: pd.Series | None, n: int) -> pd.Series | None:

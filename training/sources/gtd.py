@@ -18,6 +18,7 @@ import pandas as pd
 from models.targets import gtd_target_classes
 from models.taxonomy import GTD_ATTACK_TYPE
 from training.sources import fields
+from training.sources.table import RawTable, events_frame
 from training.sources.triage import Triage, quoted
 
 
@@ -33,16 +34,12 @@ def _date_parts(raw: pd.DataFrame, n: int) -> tuple[pd.Series, pd.Series, pd.Ser
 def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.DataFrame:
     """Convert a raw GTD table; rows failing a check are rejected on ``triage``."""
     del perpetrator_filter  # every GTD incident is attributed to a non-state perpetrator
-    n = len(raw)
+    table = RawTable(raw)
+    n = table.n
+    ids = table.ids(triage, "eventid")
 
-    def col(name: str) -> pd.Series | None:
-        return fields.column(raw, name)
-
-    ids = fields.text(col("eventid"), n)
-    triage.reject(ids == "", "missing_id", "eventid is empty")
-
-    kind = fields.text(col("attacktype1_txt"), n)
-    suicide_num, _ = fields.number(fields.text(col("suicide"), n))
+    kind = table.text("attacktype1_txt")
+    suicide_num, _ = fields.number(table.text("suicide"))
     suicide = (suicide_num == 1).to_numpy()
     attack = kind.str.lower().map(GTD_ATTACK_TYPE).astype(object)
     attack = attack.where(~((attack == "bombing") & suicide), "suicide_attack")
@@ -50,7 +47,7 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
                   quoted(kind, "attacktype1_txt ", " has no attack-type mapping"))
 
     year, month, day, invalid, shown = _date_parts(raw, n)
-    triage.reject(fields.text(col("iyear"), n) == "", "missing_date", "iyear is empty")
+    triage.reject(table.text("iyear") == "", "missing_date", "iyear is empty")
     precision = pd.Series(np.where(month.fillna(0) == 0, "year",
                                    np.where(day.fillna(0) == 0, "month", "day")), dtype=object)
     parts = pd.DataFrame({"year": year, "month": month.where(month != 0, 1).fillna(1),
@@ -65,29 +62,9 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
     triage.reject(parsed.isna(), "unparseable_date",
                   quoted(shown, "iyear-imonth-iday ", " is not a date"))
 
-    admin1 = fields.text(col("provstate"), n)
-    admin1 = admin1.where(admin1.str.lower() != "unknown", "")
-    iso3, region = fields.locate(triage, col("country_txt"), admin1, country_name="country_txt",
-                                 admin1_name="provstate")
-
-    lat, lon = fields.coordinates(triage, col("latitude"), col("longitude"), n)
-    deaths = fields.fatalities(triage, col("nkill"), n, "nkill")
-    return pd.DataFrame({
-        "event_id": ("gtd:" + ids),
-        "source": "gtd",
-        "date": parsed,
-        "date_precision": precision,
-        "country": iso3,
-        "admin1": admin1,
-        "region_id": region,
-        "latitude": lat,
-        "longitude": lon,
-        "attack_type": attack.fillna("other"),
-        "perpetrator": fields.text(col("gname"), n),
-        "target": fields.text(col("targtype1_txt"), n),
-        "fatalities": deaths,
-        "suicide": suicide,
-        "method_source": fields.labels("coded", n),
-        "method_confidence": 1.0,
-        "target_class": fields.labels(gtd_target_classes(fields.text(col("targtype1_txt"), n)), n),
-    })
+    admin1 = table.text("provstate")
+    place = table.place(triage, "country_txt", admin1.where(admin1.str.lower() != "unknown", ""), "provstate")
+    target = table.text("targtype1_txt")
+    return events_frame(table, "gtd:" + ids, "gtd", (parsed, precision), place, attack.fillna("other"),
+                        (table.text("gname"), target), table.fatalities(triage, "nkill"), suicide,
+                        table.coded(), gtd_target_classes(target))

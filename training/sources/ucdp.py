@@ -29,6 +29,7 @@ from models.methods import AIR_STRIKE, shipped_classifier
 from models.targets import ucdp_target_classes
 from models.taxonomy import ATTACK_TYPES, UCDP_VIOLENCE_TYPE
 from training.sources import fields
+from training.sources.table import Method, RawTable, events_frame
 from training.sources.triage import Triage, quoted
 
 PRECISION: Final[dict[str, str]] = {"1": "day", "2": "week", "3": "week", "4": "month", "5": "year"}
@@ -39,23 +40,18 @@ GOVERNMENT_PREFIX: Final = "government of"
 
 def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.DataFrame:
     """Convert a raw GED table; rows failing a check are rejected on ``triage``."""
-    n = len(raw)
+    table = RawTable(raw)
+    ids = table.ids(triage, "id")
 
-    def col(name: str) -> pd.Series | None:
-        return fields.column(raw, name)
-
-    ids = fields.text(col("id"), n)
-    triage.reject(ids == "", "missing_id", "id is empty")
-
-    violence_raw = fields.text(col("type_of_violence"), n)
+    violence_raw = table.text("type_of_violence")
     violence, _ = fields.number(violence_raw)
     attack = violence.map(UCDP_VIOLENCE_TYPE).astype(object)
     triage.reject(attack.isna(), "unmapped_event_type",
                   quoted(violence_raw, "type_of_violence ", " is not 1, 2 or 3"))
 
-    side_a = fields.text(col("side_a"), n)
+    side_a = table.text("side_a")
     government = side_a.str.lower().str.startswith(GOVERNMENT_PREFIX)
-    headline = fields.text(col("source_headline"), n)
+    headline = table.text("source_headline")
     method = text_methods(headline, attack)
     air = ((method["label"] == AIR_STRIKE) & ~method["abstained"] & government).to_numpy()
     shown = method["confidence"].map(lambda p: f"{p:.2f}")
@@ -66,38 +62,18 @@ def convert(raw: pd.DataFrame, triage: Triage, perpetrator_filter: bool) -> pd.D
         triage.reject((violence == 3) & government, "filtered_perpetrator",
                       quoted(side_a, "one-sided violence by a government: side_a "))
 
-    date_raw = col("date_start")
-    assert date_raw is not None
-    parsed = fields.dates(date_raw)
-    fields.check_date(triage, parsed, date_raw, "date_start")
-
-    admin1 = fields.strip_admin_suffix(fields.text(col("adm_1"), n))
-    iso3, region = fields.locate(triage, col("country"), admin1, country_name="country", admin1_name="adm_1",
-                                 fallback=col("iso3"))
-
-    lat, lon = fields.coordinates(triage, col("latitude"), col("longitude"), n)
-    deaths = fields.fatalities(triage, col("best"), n, "best")
-    precision = fields.text(col("date_prec"), n).map(PRECISION).fillna("day").astype("str")
-    targets = ucdp_target_classes(violence, side_a, headline, iso3)
-    return pd.DataFrame({
-        "event_id": ("ucdp:" + ids),
-        "source": "ucdp",
-        "date": fields.month_start(parsed, precision),
-        "date_precision": precision,
-        "country": iso3,
-        "admin1": admin1,
-        "region_id": region,
-        "latitude": lat,
-        "longitude": lon,
-        "attack_type": method["attack_type"].fillna("other"),
-        "perpetrator": side_a,
-        "target": fields.text(col("side_b"), n),
-        "fatalities": deaths,
-        "suicide": (method["attack_type"] == "suicide_attack").to_numpy(),
-        "method_source": fields.labels(method["method_source"].to_numpy(dtype=object), n),
-        "method_confidence": method["method_confidence"].to_numpy(dtype=float),
-        "target_class": fields.labels(targets, n),
-    })
+    parsed = table.dates(triage, "date_start")
+    place = table.place(triage, "country", fields.strip_admin_suffix(table.text("adm_1")), "adm_1",
+                        fallback=table.column("iso3"))
+    deaths = table.fatalities(triage, "best")
+    precision = table.text("date_prec").map(PRECISION).fillna("day").astype("str")
+    targets = ucdp_target_classes(violence, side_a, headline, place.country)
+    attack_type = method["attack_type"]
+    found = Method(method["method_source"].to_numpy(dtype=object),
+                   method["method_confidence"].to_numpy(dtype=float))
+    return events_frame(table, "ucdp:" + ids, "ucdp", (fields.month_start(parsed, precision), precision),
+                        place, attack_type.fillna("other"), (side_a, table.text("side_b")), deaths,
+                        (attack_type == "suicide_attack").to_numpy(), found, targets)
 
 
 def text_methods(headline: pd.Series, default: pd.Series) -> pd.DataFrame:
