@@ -381,7 +381,9 @@ class CountryRow(Predictive):
     """The predictive distribution of a country's total of one attack type at one horizon."""
 
     regions: int
-    risk_tier: str
+    observed: bool = Field(default=True, description="False when none of the country's regions' sources "
+                           "can observe this attack type.")
+    risk_tier: str | None = Field(description="Null exactly when the row is not observed.")
 
 
 class CountryInfo(BaseModel):

@@ -270,15 +270,22 @@ def track_records(bundle: ForecastBundle) -> dict[str, list[dict[str, Any]]]:
 
 
 def country_forecasts(bundle: ForecastBundle, horizon: int) -> dict[str, list[dict[str, Any]]]:
-    """Per country, the forecasts of its total per attack type and horizon (JSON-ready rows)."""
+    """Per country, the forecasts of its total per attack type and horizon (JSON-ready rows).
+
+    A type none of the country's regions can observe has ``observed`` false and no risk tier.
+    """
     totals = bundle.country_totals(horizon=horizon, quantiles=SERVED_QUANTILES)
+    members = bundle.state.regions.groupby("country").groups
     out: dict[str, list[dict[str, Any]]] = {}
     for country, group in totals.groupby("country", sort=True):
+        seen = {str(t): any(is_observed(bundle.coverage, str(r), str(t)) for r in members.get(country, []))
+                for t in group["attack_type"].unique()}
         out[str(country)] = [{
             "attack_type": str(r["attack_type"]), "horizon": int(r["horizon"]),
             "target_month": str(r["target_month"]), "regions": int(r["regions"]), "mean": _num(r["mean"]),
             **{f"q{int(q * 100)}": _num(r[quantile_column(q)]) for q in SERVED_QUANTILES},
-            "p_any": _num(r["p_any"]), "risk_tier": str(r["risk_tier"]),
+            "p_any": _num(r["p_any"]), "observed": seen[str(r["attack_type"])],
+            "risk_tier": str(r["risk_tier"]) if seen[str(r["attack_type"])] else None,
         } for _, r in group.sort_values(["attack_type", "horizon"], key=_type_order).iterrows()]
     return out
 

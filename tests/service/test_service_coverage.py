@@ -23,7 +23,7 @@ from models.schema import conform_events
 from models.targets import TARGET_CLASSES
 from models.taxonomy import ATTACK_TYPES
 from service.app import create_app
-from service.schemas import ForecastRow, Ranking, RegionForecast
+from service.schemas import CountryForecast, ForecastRow, Ranking, RegionForecast
 from service.settings import Settings
 from training.settings import TrainingSettings
 
@@ -158,3 +158,12 @@ def test_a_bundle_without_coverage_treats_everything_as_observed(client: TestCli
     RegionForecast.model_validate(body)
     assert all(r["observed"] and r["risk_tier"] is not None for r in body["forecasts"])
     assert client.get("/v1/forecasts?attack_type=bombing").json()["unobserved"] == 0
+
+
+def test_country_totals_mark_types_none_of_its_regions_observe(trained: Trained) -> None:
+    iraq = CountryForecast.model_validate(trained.client.get("/v1/countries/IRQ/forecast").json())
+    by_type = {(r.attack_type, r.horizon): r for r in iraq.forecasts}
+    assert not by_type[("assassination", 1)].observed and by_type[("assassination", 1)].risk_tier is None
+    assert by_type[("kidnapping", 1)].observed and by_type[("kidnapping", 1)].risk_tier is not None  # Ninawa
+    mali = trained.client.get("/v1/countries/MLI/forecast").json()
+    assert all(r["observed"] and r["risk_tier"] is not None for r in mali["forecasts"])

@@ -62,3 +62,15 @@ def test_batch_items_carry_it_too(client: TestClient) -> None:
     body = BatchForecast.model_validate(reply.json())
     posts = [item.post_occupation for item in body.results]
     assert posts[0] is not None and posts[0].phase == "after_13_24" and posts[1] is None
+
+
+def test_a_nowcast_moves_the_phase_with_its_origin(client: TestClient) -> None:
+    event = {"event_id": "ops:1", "date": "2024-02-10", "country": "MLI", "admin1": "Tombouctou",
+             "attack_type": "bombing"}
+    reply = client.post("/v1/nowcast", json={"events": [event]})
+    assert reply.status_code == 200, reply.text
+    item = reply.json()["results"][0]
+    assert reply.json()["origin"] == "2024-02"
+    assert item["post_occupation"]["months_since_end"] == 21  # horizon 1 is now 2024-03
+    assert item["post_occupation"]["phase"] == "after_13_24"
+    assert item["target_mix"] == []  # the nowcast state carries no target-class counts
