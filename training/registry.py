@@ -16,15 +16,16 @@ version marked ``champion``.
 
 from __future__ import annotations
 
+import io
 import json
-import time
 from collections.abc import Mapping, Sequence
+from contextlib import redirect_stderr
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
+import mlflow
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
-from mlflow.store.artifact.utils.models import _parse_model_id_if_present
 
 from training.tracking import Tracker, TrackingError
 
@@ -168,18 +169,14 @@ class Registry:
         Raises:
             TrackingError: when MLflow refuses or the version is not ready in time.
         """
-        with self._call(f"register {self.name!r}"):
-            try:
-                self.client.get_registered_model(self.name)
-            except MlflowException:
-                self.client.create_registered_model(self.name)
-            model_id = _parse_model_id_if_present(model_uri)
-            mv = self.client.create_model_version(self.name, model_uri, run_id=run_id, tags=dict(tags),
-                                                  model_id=model_id)
-            deadline = time.monotonic() + wait_seconds
-            while mv.status == "PENDING_REGISTRATION" and time.monotonic() < deadline:
-                time.sleep(0.2)
-                mv = self.client.get_model_version(self.name, mv.version)
+        with self._call(f"register {self.name!r}"), redirect_stderr(io.StringIO()):
+            # MLflow's public registration: creates the registered model when missing, links the
+            # logged model (``models:/<model_id>``) and its run, and waits until the version is READY.
+            wait = max(1, round(wait_seconds))
+            mv = mlflow.register_model(model_uri, self.name, await_registration_for=wait, tags=dict(tags))
+        if str(mv.run_id or run_id) != run_id:
+            raise TrackingError(f"model version {self.name} v{mv.version} belongs to run {mv.run_id}, "
+                                f"not {run_id}")
         if mv.status != "READY":
             raise TrackingError(f"model version {self.name} v{mv.version} is {mv.status}, not READY")
         return str(mv.version)

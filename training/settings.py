@@ -5,7 +5,8 @@ variable                            meaning
 =================================== ==================================================================
 ``THREATCAST_DATA_DIR``             data directory (default ``./data``)
 ``THREATCAST_TRACKING_URI``         MLflow tracking URI (default: ``MLFLOW_TRACKING_URI``, else a
-                                    SQLite file under the data dir; the order of :mod:`models.config`)
+                                    SQLite file under the data dir; the order of :mod:`models.config`;
+                                    a blank value counts as unset)
 ``THREATCAST_ARTIFACT_ROOT``        local artifact folder of new experiments (default
                                     ``<data_dir>/mlflow/artifacts``; unused with an HTTP server)
 ``THREATCAST_EXPERIMENT_NAME``      MLflow experiment (default ``threatcast``)
@@ -16,9 +17,10 @@ variable                            meaning
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.config import ENV_PREFIX, mlflow_tracking_uri
@@ -38,6 +40,15 @@ class TrainingSettings(BaseSettings):
     experiment_name: str = Field(default="threatcast", min_length=1)
     registered_model_name: str = Field(default="threatcast", min_length=1)
     check_timeout: float = Field(default=5.0, gt=0)
+
+    @field_validator("tracking_uri", mode="after")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        """A blank URI falls through: to ``THREATCAST_TRACKING_URI``, then ``MLFLOW_TRACKING_URI``."""
+        if value is None or value.strip():
+            return value.strip() if value else value
+        own = os.environ.get(f"{ENV_PREFIX}TRACKING_URI", "").strip()
+        return own or mlflow_tracking_uri()
 
     def override(self, experiment_name: str | None = None,
                  registered_model_name: str | None = None) -> TrainingSettings:
@@ -61,10 +72,11 @@ class TrainingSettings(BaseSettings):
     def resolved_tracking_uri(self) -> str:
         """The tracking URI: ``tracking_uri`` if set, else the embedded SQLite store under the data dir.
 
-        ``tracking_uri`` is the argument, else ``THREATCAST_TRACKING_URI``, else ``MLFLOW_TRACKING_URI``.
+        ``tracking_uri`` is the argument, else ``THREATCAST_TRACKING_URI``, else ``MLFLOW_TRACKING_URI``
+        (a blank value at any step counts as unset), as :mod:`models.config` orders them.
         """
-        if self.tracking_uri and self.tracking_uri.strip():
-            return self.tracking_uri.strip()
+        if self.tracking_uri:
+            return self.tracking_uri
         return f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
 
     def is_local(self) -> bool:
