@@ -140,7 +140,7 @@ function timeline(detail) {
   const e = detail.episode;
   if (!detail.months.length) {
     return el("p", { class: "muted", "data-testid": "episode-timeline", "data-series": "0",
-      text: "The model's data hold no month of this region." });
+      text: "The model's data hold no month of this region between 24 months before the start and 36 months after the end." });
   }
   const types = Object.keys(detail.counts).filter((t) => t !== "all");
   const shown = types.filter((t) => detail.counts[t].some((v) => v > 0));

@@ -26,6 +26,7 @@ from svc_support import CUTOFF, STUDY_CATALOG_ROWS, Store, make_events
 from cli.jobs.train import _json_ready
 from models.bundle import ForecastBundle
 from models.episodes import load_catalog, parse_catalog
+from models.estimators.base import Forecaster
 from models.estimators.baselines import BASELINES, Mean12Poisson
 from models.estimators.count import PooledNegBin
 from models.panel import build_panel
@@ -572,7 +573,8 @@ def study_model_bundle() -> ForecastBundle:
     panel = build_panel(study_events(), cutoff=CUTOFF)
     catalog = parse_catalog(pd.DataFrame(list(STUDY_CATALOG_ROWS), columns=[
         "episode_id", "country", "admin1", "start_month", "end_month"]))
-    models = {STUDY_SERVED: lambda: PooledNegBin(catalog=catalog), **BASELINES}
+    models: dict[str, Callable[[], Forecaster]] = {STUDY_SERVED: lambda: PooledNegBin(catalog=catalog),
+                                                   **BASELINES}
     origins = [str(m) for m in pd.period_range("2023-01", "2023-09", freq="M")]
     result = run_backtest(panel, catalog, models, origins, horizon=3)
     skill = skill_table(result.predictions, STUDY_SERVED, result.baselines, REPORTED, n_boot=200)
@@ -720,9 +722,9 @@ def test_model_skill_and_champion_in_the_header(study_server: Server, server: Se
     assert set(shown) == {"crps", "brier"}
     for metric, node in shown.items():
         figure = model["skill"]["all"][metric]
-        assert float(node.get_attribute("data-skill")) == figure["skill"]
-        assert float(node.get_attribute("data-lower")) == figure["lower"]
-        assert float(node.get_attribute("data-upper")) == figure["upper"]
+        assert float(node.get_attribute("data-skill") or "nan") == figure["skill"]
+        assert float(node.get_attribute("data-lower") or "nan") == figure["lower"]
+        assert float(node.get_attribute("data-upper") or "nan") == figure["upper"]
         interval = f"{signed(figure['lower'])} to {signed(figure['upper'])}"
         assert node.text == f"{signed(figure['skill'])} (90%: {interval})"
         assert f"vs {figure['baseline']}" in browser.find_element(By.ID, "model-skill").text
