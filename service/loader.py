@@ -171,8 +171,14 @@ def load_model(model_uri: str, tracking_uri: str) -> LoadedModel:
     import mlflow
 
     try:
+        saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
         mlflow.set_tracking_uri(tracking_uri)
         mlflow.set_registry_uri(tracking_uri)
+        for key, value in saved.items():  # MLflow also exports them: keep the process's settings
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         facts = _registry_facts(model_uri, tracking_uri)
         python_model = mlflow.pyfunc.load_model(model_uri).unwrap_python_model()
     except Exception as exc:  # mlflow raises many types; every one is a failed load

@@ -23,7 +23,6 @@ from contextlib import redirect_stderr
 from dataclasses import asdict, dataclass, field
 from typing import Any, Final
 
-import mlflow
 from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
@@ -170,10 +169,17 @@ class Registry:
             TrackingError: when MLflow refuses or the version is not ready in time.
         """
         with self._call(f"register {self.name!r}"), redirect_stderr(io.StringIO()):
-            # MLflow's public registration: creates the registered model when missing, links the
-            # logged model (``models:/<model_id>``) and its run, and waits until the version is READY.
-            wait = max(1, round(wait_seconds))
-            mv = mlflow.register_model(model_uri, self.name, await_registration_for=wait, tags=dict(tags))
+            # through this tracker's own client (never MLflow's process-wide URI, which another
+            # component of the process may point elsewhere): create the registered model when
+            # missing, link the logged model (``models:/<model_id>``) and let MLflow wait for READY
+            try:
+                self.client.get_registered_model(self.name)
+            except MlflowException:
+                self.client.create_registered_model(self.name)
+            model_id = model_uri.removeprefix("models:/") if model_uri.startswith("models:/") else None
+            mv = self.client.create_model_version(self.name, model_uri, run_id=run_id, tags=dict(tags),
+                                                  model_id=model_id,
+                                                  await_creation_for=max(1, round(wait_seconds)))
         if str(mv.run_id or run_id) != run_id:
             raise TrackingError(f"model version {self.name} v{mv.version} belongs to run {mv.run_id}, "
                                 f"not {run_id}")

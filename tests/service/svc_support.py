@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -78,8 +79,14 @@ class Store:
     def register(self, bundle: ForecastBundle, alias: str | None = "champion",
                  name: str = "threatcast") -> str:
         """Log ``bundle`` as a pyfunc model, register it and point ``alias`` at it; return the version."""
+        saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
         mlflow.set_tracking_uri(self.tracking_uri)
         mlflow.set_registry_uri(self.tracking_uri)
+        for key, value in saved.items():  # MLflow exports them: later trainings must not inherit this store
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         client = MlflowClient(self.tracking_uri)
         exp = client.get_experiment_by_name("service-tests")
         exp_id = exp.experiment_id if exp else client.create_experiment(

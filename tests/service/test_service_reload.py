@@ -6,6 +6,7 @@ import shutil
 import threading
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from mlflow import MlflowClient
 from svc_support import API_KEY, Store, make_bundle, ready_client
@@ -100,8 +101,12 @@ def test_reload_makes_a_modelless_service_ready(store: Store) -> None:
                                                "reason": None}
 
 
-def test_not_a_bundle_is_refused(store: Store, tmp_path: Path) -> None:
+def test_not_a_bundle_is_refused(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import mlflow
+
+    # mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI: undo it when the test ends
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
 
     class Plain(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
         def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
