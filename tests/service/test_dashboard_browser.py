@@ -793,18 +793,19 @@ def with_coverage_fields(forecast: dict[str, Any], detail: dict[str, Any]) -> di
 
     Kidnapping is marked unobserved (no tier), the target mix has three classes, and the
     post-occupation effects are the episode study's for the region's current phase (18 months
-    after the end: 13-24) with their placebo shares. Fields the API already gives are kept.
+    after the end: 13-24) with their placebo shares. Fields the API already fills are kept.
     """
     out = json.loads(json.dumps(forecast))
-    if not any("observed" in r for r in out["forecasts"]):
+    if not any(r.get("observed") is False for r in out["forecasts"]):
         for row in out["forecasts"]:
             row["observed"] = row["attack_type"] != "kidnapping"
             if not row["observed"]:
                 row["risk_tier"] = None
-    out.setdefault("target_mix", [
-        {"horizon": h, "target_class": c, "share": s} for h in range(1, 4)
-        for c, s in (("security_forces", 0.6), ("civilians", 0.3), ("international", 0.1))])
-    if "post_occupation" not in out:
+    if not out.get("target_mix"):
+        out["target_mix"] = [
+            {"horizon": h, "target_class": c, "share": s} for h in range(1, 4)
+            for c, s in (("security_forces", 0.6), ("civilians", 0.3), ("international", 0.1))]
+    if not out.get("post_occupation"):
         placebo = {(p["attack_type"], p["phase"]): p["share_above"] for p in detail["placebo"]}
         keys = ("attack_type", "phase", "rate_ratio", "ci_low", "ci_high", "n_events")
         effects = [{**{k: e[k] for k in keys},
@@ -876,7 +877,8 @@ def test_region_no_data_target_mix_and_post_occupation(study_server: Server, bro
             return [...rows].map(tr => [tr.dataset.type, tr.dataset.phase, tr.dataset.unbounded === 'true',
                           tr.querySelector('[data-testid=placebo-share]').dataset.value]);""")
         assert [[*m[:3], None if m[3] == "" else float(m[3])] for m in marks] == [
-            [e["attack_type"], e["phase"], e["unbounded"], e["placebo_share_above"]] for e in post["effects"]]
+            [e["attack_type"], e["phase"], e["unbounded"], e["placebo_share_above"]] for e in post["effects"]
+            if e["ci_low"] is not None]  # an effect without an interval is not drawn
         assert len(marks) >= 2
         full_page_png(browser, artifacts / "laptop-region-coverage.png")
         browser.find_element(By.CSS_SELECTOR, "[data-testid=post-episode-link]").click()
