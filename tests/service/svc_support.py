@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,8 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import mlflow
 import pandas as pd
+import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from mlflow import MlflowClient
@@ -179,3 +182,27 @@ def target_bundle() -> ForecastBundle:
     return ForecastBundle(forecaster=Mean12Poisson().fit(panel), state=panel, catalog=bundle.catalog,
                           provenance=bundle.provenance, horizon=bundle.horizon,
                           target_model=TargetMix().fit(panel))
+
+
+@contextmanager
+def real_server(app: FastAPI) -> Iterator[httpx.Client]:
+    """``app`` under a real uvicorn server on a loopback port, with an HTTP client on it."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                                           lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            assert thread.is_alive(), "uvicorn exited"
+            time.sleep(0.05)
+        while not app.state.startup.done():
+            assert time.monotonic() < deadline, "the model did not load"
+            time.sleep(0.05)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=20) as http:
+            yield http
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -4,47 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from svc_support import API_KEY, Store, ready_client
+from svc_support import API_KEY, Store, ready_client, real_server
 
 from service.app import create_app
 from service.limits import FailureLimiter
 from service.settings import Settings
 
 FIVE_MB = 5_000_000
-
-
-@contextmanager
-def real_server(app: FastAPI) -> Iterator[httpx.Client]:
-    """``app`` under a real uvicorn server on a loopback port, with an HTTP client on it."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                           lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            assert thread.is_alive(), "uvicorn exited"
-            time.sleep(0.05)
-        while not app.state.startup.done():
-            assert time.monotonic() < deadline, "the model did not load"
-            time.sleep(0.05)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=20) as http:
-            yield http
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
