@@ -76,7 +76,7 @@ def main() -> None:
     figures: dict[str, Any] = {"threshold": classifier.threshold,
                                "acled_held_out": classifier.info["held_out_scores"]}
     started = time.perf_counter()
-    figures["ucdp_transfer"] = transfer_scores(classifier, load_headline_sample())
+    figures["ucdp_transfer"] = transfer_scores(classifier, load_headline_sample(args.data / UCDP))
     raw = pd.read_csv(args.data / UCDP, usecols=["year", "source_headline"])
     recent = raw.loc[raw["year"] >= 2015, "source_headline"]
     figures["ucdp_2015_abstention"] = abstention_rate(classifier, recent)

@@ -12,7 +12,13 @@ from rich.console import Console
 from rich.table import Table
 
 from models.methods import SHIPPED_PATH, MethodClassifier, load_classifier, text_methods_off
-from models.methods_eval import SAMPLE_PATH, abstention_rate, load_headline_sample, transfer_scores
+from models.methods_eval import (
+    SAMPLE_PATH,
+    abstention_rate,
+    load_headline_sample,
+    load_labels,
+    transfer_scores,
+)
 from models.methods_fit import fit_method_classifier
 from training.ingest import ingest
 from training.sources import SourceFormatError
@@ -108,22 +114,24 @@ def _ucdp_figures(classifier: MethodClassifier, ucdp: Path, since: int) -> dict[
 @methods_app.command("evaluate")
 def evaluate_command(
     model: Annotated[Path, typer.Option(help="A fitted classifier.")] = SHIPPED_PATH,
-    sample: Annotated[Path, typer.Option(help="Hand-labelled UCDP headlines.")] = SAMPLE_PATH,
+    sample: Annotated[Path, typer.Option(help="Hand labels of UCDP headlines (event ids).")] = SAMPLE_PATH,
     ucdp: Annotated[Path | None, typer.Option(
-        help="A UCDP GED file: abstention on recent headlines and counts by type without and with "
-             "text methods.")] = None,
+        help="A UCDP GED file: the labelled events' headlines (the transfer sample), abstention on "
+             "recent headlines and counts by type without and with text methods.")] = None,
     since: Annotated[int, typer.Option(help="First year of the recent headlines.")] = 2015,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead.")] = False,
 ) -> None:
-    """Score a classifier: its ACLED held-out figures, the UCDP transfer sample, optionally a UCDP file."""
+    """Score a classifier: its ACLED held-out figures and, given a UCDP file, the transfer sample."""
     try:
         classifier = load_classifier(model)
-        labelled = load_headline_sample(sample)
+        load_labels(sample)
+        labelled = load_headline_sample(ucdp, sample) if ucdp is not None else None
     except (FileNotFoundError, ValueError) as exc:
         raise _fail(str(exc)) from None
     payload: dict[str, Any] = {"model": str(model), "threshold": classifier.threshold,
                                "acled_held_out": classifier.info.get("held_out_scores"),
-                               "ucdp_transfer": transfer_scores(classifier, labelled)}
+                               "ucdp_transfer": transfer_scores(classifier, labelled) if labelled is not None
+                               else None}
     if ucdp is not None:
         try:
             payload["ucdp_file"] = _ucdp_figures(classifier, ucdp, since)
@@ -138,10 +146,13 @@ def evaluate_command(
         console.print("ACLED held out: " + _summary_line(payload["acled_held_out"]))
         console.print(_scores_table("ACLED held-out notes", payload["acled_held_out"]))
     transfer = payload["ucdp_transfer"]
-    for part in ("all", "random"):
-        console.print(f"UCDP sample ({part}): " + _summary_line(transfer[part])
-                      + f"; abstention with unclear {transfer[part]['abstention_with_unclear']}")
-    console.print(_scores_table("UCDP hand-labelled headlines (all)", transfer["all"]))
+    if transfer is None:
+        console.print("UCDP sample: give --ucdp FILE (the GED file holds the labelled headlines)")
+    else:
+        for part in ("all", "random"):
+            console.print(f"UCDP sample ({part}): " + _summary_line(transfer[part])
+                          + f"; abstention with unclear {transfer[part]['abstention_with_unclear']}")
+        console.print(_scores_table("UCDP hand-labelled headlines (all)", transfer["all"]))
     if "ucdp_file" in payload:
         figures = payload["ucdp_file"]
         recent = figures["recent_headlines"]

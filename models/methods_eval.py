@@ -1,7 +1,8 @@
 """Transfer of the method classifier to UCDP headlines: the hand-labelled sample and its scores.
 
-The sample (``models/data/method_labels/ucdp_headlines.csv``, see the README beside it) holds UCDP
-event ids, their headlines and a hand label. :func:`transfer_scores` classifies every headline as
+The sample (``models/data/method_labels/ucdp_labels.csv``, see the README beside it) holds UCDP
+event ids and a hand label; the headlines are joined from a UCDP GED file by event id (the file is
+the user's, it is never stored with the labels). :func:`transfer_scores` classifies every headline as
 the UCDP reader does (:meth:`models.methods.MethodClassifier.classify_reports`) and scores the
 events whose label names a method; ``unclear`` headlines only count toward abstention.
 """
@@ -17,24 +18,49 @@ import pandas as pd
 from models.methods import MethodClassifier, MethodPrediction
 from models.methods_fit import score
 
-SAMPLE_PATH: Final = Path(__file__).resolve().parent / "data" / "method_labels" / "ucdp_headlines.csv"
+SAMPLE_PATH: Final = Path(__file__).resolve().parent / "data" / "method_labels" / "ucdp_labels.csv"
 UNCLEAR: Final = "unclear"
+LABEL_COLUMNS: Final = ("ucdp_id", "label", "sample")
 SAMPLE_COLUMNS: Final = ("ucdp_id", "headline", "label", "sample")
 
 
-def load_headline_sample(path: str | Path = SAMPLE_PATH) -> pd.DataFrame:
-    """The hand-labelled headlines (:data:`SAMPLE_COLUMNS`).
+def load_labels(path: str | Path = SAMPLE_PATH) -> pd.DataFrame:
+    """The hand labels (:data:`LABEL_COLUMNS`).
 
     Raises:
         ValueError: when a column is missing or an id repeats.
     """
     frame = pd.read_csv(path, dtype={"ucdp_id": "int64"}, keep_default_na=False)
-    missing = [c for c in SAMPLE_COLUMNS if c not in frame.columns]
+    missing = [c for c in LABEL_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"{path} lacks columns {missing}")
     if frame["ucdp_id"].duplicated().any():
         raise ValueError(f"{path} repeats event ids")
-    return frame[list(SAMPLE_COLUMNS)]
+    return frame[list(LABEL_COLUMNS)]
+
+
+def load_headline_sample(ucdp: str | Path | pd.DataFrame, path: str | Path = SAMPLE_PATH) -> pd.DataFrame:
+    """The labelled headlines (:data:`SAMPLE_COLUMNS`): the labels at ``path`` joined by event id.
+
+    ``ucdp`` is the UCDP GED file (or a raw frame with ``id`` and ``source_headline``) the headlines
+    are read from.
+
+    Raises:
+        ValueError: when a column is missing, an id repeats, or labelled events are not in the file.
+    """
+    labels = load_labels(path)
+    raw = ucdp if isinstance(ucdp, pd.DataFrame) else pd.read_csv(ucdp, usecols=["id", "source_headline"])
+    if not {"id", "source_headline"} <= set(raw.columns):
+        raise ValueError("the UCDP GED file needs the columns id and source_headline")
+    ids = pd.to_numeric(raw["id"], errors="coerce")
+    headlines = pd.Series(raw["source_headline"].fillna("").astype(str).to_numpy(), index=ids.to_numpy())
+    headlines = headlines[~headlines.index.duplicated()]
+    found = headlines.reindex(labels["ucdp_id"].to_numpy())
+    absent = labels["ucdp_id"][found.isna().to_numpy()]
+    if len(absent):
+        listed = ", ".join(str(i) for i in absent.head(5))
+        raise ValueError(f"{len(absent)} labelled events are not in the UCDP file (e.g. ids {listed})")
+    return labels.assign(headline=found.to_numpy())[list(SAMPLE_COLUMNS)]
 
 
 def transfer_scores(classifier: MethodClassifier, sample: pd.DataFrame) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from cli import app
 from models.methods import load_classifier
 from tests.methods_texts import labelled_texts
+from tests.source_fixtures import SOURCE_FIXTURES
 
 SUB_EVENT = {"bombing": "Remote explosive/landmine/IED", "kidnapping": "Abduction/forced disappearance",
              "armed_clash": "Armed clash"}
@@ -43,18 +44,33 @@ def test_train_writes_a_classifier_and_evaluate_scores_it(tmp_path: Path) -> Non
     assert payload["texts"] == 216  # the protest is no method label
     assert payload["held_out"] == 44 and payload["out"] == str(out) and 0 < payload["bytes"] < 5_000_000
     assert load_classifier(out).labels == ("armed_clash", "bombing", "kidnapping")
-    sample = tmp_path / "sample.csv"
-    pd.DataFrame({"ucdp_id": [1, 2, 3], "headline": ["Roadside bomb hits truck near Gao", "Weekly report",
-                                                     "Gunmen abducted two traders"],
-                  "label": ["bombing", "unclear", "kidnapping"],
+    ucdp = tmp_path / "ucdp_ged.csv"
+    text = SOURCE_FIXTURES["ucdp_ged.csv"]
+    for old, new in (("Mosul falls", "Roadside bomb hits truck near Gao"), ("Executions", "Weekly report"),
+                     ("Shooting", "Gunmen abducted two traders")):
+        text = text.replace(f",{old},", f",{new},")
+    ucdp.write_text(text, encoding="utf-8")
+    sample = tmp_path / "labels.csv"
+    pd.DataFrame({"ucdp_id": [200001, 200002, 200003], "label": ["bombing", "unclear", "kidnapping"],
                   "sample": ["random"] * 3}).to_csv(sample, index=False)
-    options = ["--model", str(out), "--sample", str(sample)]
+    options = ["--model", str(out), "--sample", str(sample), "--ucdp", str(ucdp)]
     scored = runner.invoke(app, ["methods", "evaluate", *options, "--json"])
     assert scored.exit_code == 0, scored.output
-    transfer = json.loads(scored.stdout)["ucdp_transfer"]
+    payload = json.loads(scored.stdout)
+    transfer = payload["ucdp_transfer"]
     assert transfer["n"] == 3 and transfer["unclear"] == 1
     assert transfer["all"]["n"] == 2 and transfer["all"]["confident_accuracy"] == 1.0
-    table = runner.invoke(app, ["methods", "evaluate", "--model", str(out), "--sample", str(sample)])
+    assert payload["ucdp_file"]["before"]["accepted"] == payload["ucdp_file"]["after"]["accepted"] > 0
+    without = runner.invoke(app, ["methods", "evaluate", *options[:4], "--json"])
+    assert without.exit_code == 0 and json.loads(without.stdout)["ucdp_transfer"] is None
+    missing = tmp_path / "more_labels.csv"
+    pd.DataFrame({"ucdp_id": [200001, 999999], "label": ["bombing", "kidnapping"],
+                  "sample": ["random"] * 2}).to_csv(missing, index=False)
+    absent = runner.invoke(app, ["methods", "evaluate", "--model", str(out), "--sample", str(missing),
+                                 "--ucdp", str(ucdp)])
+    assert absent.exit_code == 2
+    assert "1 labelled events are not in the UCDP file (e.g. ids 999999)" in absent.stderr
+    table = runner.invoke(app, ["methods", "evaluate", *options])
     assert table.exit_code == 0 and "UCDP sample (all)" in table.stdout
 
 

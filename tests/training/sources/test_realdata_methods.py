@@ -67,7 +67,7 @@ def test_ucdp_method_columns(ucdp_events: pd.DataFrame) -> None:
 def test_transfer_accuracy_and_abstention_meet_the_targets(shared_data_dir: Path) -> None:
     classifier = shipped_classifier()
     assert classifier is not None
-    scores = transfer_scores(classifier, load_headline_sample())
+    scores = transfer_scores(classifier, load_headline_sample(shared_data_dir / UCDP))
     assert scores["all"]["n"] >= 200
     assert scores["all"]["confident_accuracy"] >= 0.80
     raw = pd.read_csv(shared_data_dir / UCDP, usecols=["year", "source_headline"])
