@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,16 +18,10 @@ from training import dataset
 from training.ablation import Ablation, run_ablation, write_ablation
 from training.ablation import summary as ablation_summary
 from training.backtest import CLASSIFIER, BacktestResult, run_backtest
+from training.combination import COMBINE, COMBINE_RULES, combiner, served_choice
 from training.executors import EXECUTOR_KINDS, make_executor
 from training.report import summary, write_report
-from training.selection import (
-    WARMUP,
-    classifier_factory,
-    model_factories,
-    resolve_models,
-    select,
-    walk_forward,
-)
+from training.selection import WARMUP, classifier_factory, model_factories, resolve_models
 from training.sources import FORMAT_CHOICES
 
 TERMINAL_COLUMNS = ("crps", "crps_skill", "brier", "brier_skill", "auroc", "coverage80", "pit_coverage80")
@@ -70,6 +63,10 @@ def backtest_command(
     warmup: Annotated[int, typer.Option(
         help="Extra origins before the first, forecast only as the walk-forward selection's track "
              "record (not scored).", min=0, max=120)] = WARMUP,
+    combine: Annotated[str, typer.Option(
+        help=f"How the served model combines the families: {'|'.join(COMBINE_RULES)} (pool: the "
+             "equal-weight pool of the fitted families and bootstrap24; select: the walk-forward "
+             "selection of one family per type).")] = COMBINE,
     with_ablation: Annotated[bool, typer.Option(
         "--ablation", help="Also backtest every model without the occupation features and write the "
                            "comparison (ablation.json/csv/md).")] = False,
@@ -79,6 +76,7 @@ def backtest_command(
     err = Console(stderr=True)
     ablation: Ablation | None = None
     try:
+        combine_rows = combiner(combine)
         cat = load_catalog(catalog)
         panel = dataset.load(dataset.split_paths(events), fmt).panel
         chosen_origins = dataset.origins(panel, origins, horizon, DEFAULT_ORIGINS)
@@ -90,13 +88,13 @@ def backtest_command(
                 chosen = resolve_models(models, model_factories(model_catalog))
                 clf = classifier_factory(model_catalog) if wants_clf else None
                 return run_backtest(panel, cat, chosen, chosen_origins, horizon, executor=runner,
-                                    classifier_factory=clf, combine=partial(walk_forward), warmup=warmup)
+                                    classifier_factory=clf, combine=combine_rows, warmup=warmup)
             if with_ablation:
                 ablation = run_ablation(run, cat)
                 result = ablation.with_features
             else:
                 result = run(cat)
-        choice = select(result.predictions)
+        choice = served_choice(result.predictions, combine)
         write_report(result, panel, out, choice)
         if ablation is not None:
             write_ablation(ablation, out)

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from cli.jobs.train import TrainingError, TrainingInterrupted, TrainOptions, TrainResult, train
 from training import dataset
+from training.combination import COMBINE, COMBINE_RULES
 from training.executors import EXECUTOR_KINDS
 from training.settings import TrainingSettings
 from training.sources import FORMAT_CHOICES
@@ -53,6 +54,8 @@ def train_command(
                          ] = None,
     workers: Annotated[int | None, typer.Option(help="Workers (default: the core count).", min=1)] = None,
     catalog: Annotated[Path | None, typer.Option(help="Episode catalog CSV (default: shipped).")] = None,
+    combine: Annotated[str, typer.Option(
+        help=f"How the served model combines the families: {'|'.join(COMBINE_RULES)}.")] = COMBINE,
     force: Annotated[bool, typer.Option(help="Promote to champion whatever the scores.")] = False,
     seed: Annotated[int, typer.Option(help="Seed of every randomised fit.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary (no progress).")] = False,
@@ -63,7 +66,8 @@ def train_command(
         options = TrainOptions(cutoff=cutoff, horizon=horizon, origins=origins, executor=executor,
                                scheduler=scheduler, workers=workers, models=models,
                                classifier=not no_classifier, force=force, seed=seed, fmt=fmt,
-                               catalog_path=catalog, progress=not as_json and sys.stderr.isatty())
+                               catalog_path=catalog, progress=not as_json and sys.stderr.isatty(),
+                               combine=combine)
         result = train(dataset.split_paths(events), options, settings)
     except (TrainingError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)

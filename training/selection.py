@@ -33,6 +33,7 @@ from models.estimators.base import Forecaster
 from models.estimators.baselines import BASELINES, Mean12Poisson
 from models.estimators.catalogue import COUNT_FAMILIES, PROBABILITY_MODELS, SERVED_PROBABILITY
 from models.estimators.combined import CombinedForecaster, ProbabilityModel, coherent_cells, pool_moments
+from models.estimators.pooling import CLASSIFIER_MEMBER, POOL, average_probability
 from models.taxonomy import ALL, PANEL_TYPES
 from training.backtest import CLASSIFIER, distribution_columns
 
@@ -41,7 +42,8 @@ SELECTED = "selected"
 
 KEY_COLUMNS = ["region_id", "attack_type", "origin", "horizon"]
 
-def _count_models(predictions: pd.DataFrame, candidates: Sequence[str] | None) -> list[str]:
+def count_models(predictions: pd.DataFrame, candidates: Sequence[str] | None) -> list[str]:
+    """The count models with rows in ``predictions`` (those in ``candidates`` when given, in that order)."""
     have = [m for m in dict.fromkeys(predictions["model"]) if m not in (CLASSIFIER, SELECTED)]
     have = [m for m in have if predictions.loc[predictions["model"] == m, "mean"].notna().any()]
     if candidates is None:
@@ -111,7 +113,9 @@ def row_stats(predictions: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
         "target_month": rows["target_month"].to_numpy(), "attack_type": rows["attack_type"].to_numpy(),
         "model": rows["model"].to_numpy(), "horizon": rows["horizon"].to_numpy(dtype=int), "n": 1.0,
         "crps": rows["crps"].to_numpy(dtype=float),
-        "brier_count": (own - event) ** 2, "brier_blend": (0.5 * (own + p_clf) - event) ** 2,
+        "brier_count": (own - event) ** 2,
+        "brier_blend": (average_probability([own, p_clf]) - event) ** 2 if len(clf_rows)
+        else np.full(len(rows), np.nan),
         "brier_classifier": (p_clf - event) ** 2,
     })
     return frame.groupby(["target_month", "attack_type", "model", "horizon"], sort=True).sum(min_count=1)
@@ -194,7 +198,7 @@ def select(predictions: pd.DataFrame, candidates: Sequence[str] | None = None,
     Raises:
         ValueError: when no count model is available.
     """
-    models = _count_models(predictions, candidates)
+    models = count_models(predictions, candidates)
     default = _default(models, default_model)
     stats = row_stats(predictions, models).groupby(level=["attack_type", "model", "horizon"]).sum(min_count=1)
     return _choose(stats, models, default, margin)
@@ -223,7 +227,7 @@ def apply_choice(predictions: pd.DataFrame, choice: Mapping[str, Mapping[str, An
             keys = pd.MultiIndex.from_frame(rows[KEY_COLUMNS])
             p_clf = clf.reindex(keys).to_numpy(dtype=float)
             p_own = rows["p_any"].to_numpy(dtype=float)
-            blend = 0.5 * (p_own + p_clf)
+            blend = average_probability([p_own, p_clf])
             mixed = np.where(src == "classifier", p_clf, np.where(src == "blend", blend, p_own))
             rows["p_any"] = np.where(np.isfinite(mixed), mixed, p_own)
         rows["model"] = name
@@ -329,7 +333,7 @@ def walk_forward(predictions: pd.DataFrame, candidates: Sequence[str] | None = N
     :func:`learn_coherence` on the chosen rows of earlier origins whose targets are known at ``o``
     (off by default: see :data:`LEARN_COHERENCE`).
     """
-    models = _count_models(predictions, candidates)
+    models = count_models(predictions, candidates)
     default = _default(models, default_model)
     stats = row_stats(predictions, models)
     months = stats.index.get_level_values("target_month")
@@ -370,6 +374,9 @@ def choice_summary(choice: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[st
     out: dict[str, dict[str, Any]] = {}
     for t, e in choice.items():
         out[t] = {"count_model": str(e["count_model"]), "p_any": str(e["p_any"])}
+        if e["count_model"] == POOL:
+            out[t]["pool"] = [str(m) for m in e["pool"]]
+            out[t]["p_pool"] = [str(m) for m in e.get("p_pool") or e["pool"]]
         if e.get("p_any_by_horizon"):
             out[t]["p_any_by_horizon"] = {str(h): str(v) for h, v in e["p_any_by_horizon"].items()}
     return out
@@ -386,12 +393,15 @@ def build_combined(factories: Mapping[str, Callable[[], Forecaster]],
             a classifier.
     """
     summary = choice_summary(choice)
-    names = list(dict.fromkeys(e["count_model"] for e in summary.values()))
+    used = [n for e in summary.values()
+            for n in (e["pool"] + e["p_pool"] if e["count_model"] == POOL else [e["count_model"]])]
+    names = list(dict.fromkeys(n for n in used if n != CLASSIFIER_MEMBER))
     unknown = [n for n in names if n not in factories]
     if unknown:
         raise ValueError(f"the choice names models that are not available: {unknown}")
-    needs_clf = any(e["p_any"] != "count" or any(v != "count" for v in e.get("p_any_by_horizon", {}).values())
-                    for e in summary.values())
+    needs_clf = any(e["p_any"] not in ("count", POOL)
+                    or any(v != "count" for v in e.get("p_any_by_horizon", {}).values())
+                    or CLASSIFIER_MEMBER in e.get("p_pool", []) for e in summary.values())
     if needs_clf and classifier_factory is None:
         raise ValueError("the choice serves classifier probabilities but no classifier is available")
     members = {n: factories[n]() for n in names}

@@ -44,6 +44,7 @@ from models.study import Study, run_study
 from models.taxonomy import ALL, PANEL_TYPES, TAXONOMY_VERSION
 from training import dataset, run_record
 from training.backtest import CLASSIFIER, BacktestResult, run_backtest, skill_table
+from training.combination import COMBINE, combiner, served_choice
 from training.dataset import EventsInput
 from training.executors import make_executor
 from training.fingerprint import events_fingerprint
@@ -56,9 +57,7 @@ from training.selection import (
     classifier_factory,
     model_factories,
     resolve_models,
-    select,
     served_coherence,
-    walk_forward,
 )
 from training.settings import TrainingSettings
 from training.sources import SourceFormatError
@@ -94,6 +93,7 @@ class TrainOptions:
     fmt: str = "auto"
     catalog_path: Path | None = None
     progress: bool = True
+    combine: str = COMBINE
 
 
 @dataclass
@@ -236,6 +236,7 @@ def _run(events: EventsInput, opts: TrainOptions, conf: TrainingSettings, catalo
         if opts.horizon < 1:
             raise ValueError(f"horizon must be >= 1, got {opts.horizon}")
         dataset.check_format(opts.fmt)
+        combiner(opts.combine)
         preflight(conf)
         tracker = Tracker(conf, timer)
         experiment_id = tracker.experiment_id()
@@ -252,10 +253,10 @@ def _run(events: EventsInput, opts: TrainOptions, conf: TrainingSettings, catalo
         with progress.step("backtest", f"backtesting {len(factories)} families on {len(data.origins)} "
                            "origins", timings):
             result = run_backtest(data.panel, cat, factories, data.origins, opts.horizon, executor=runner,
-                                  classifier_factory=clf, combine=partial(walk_forward))
+                                  classifier_factory=clf, combine=combiner(opts.combine))
         stack.close()  # release the workers before the final fit
         with progress.step("fit", "fitting the served model on all data", timings):
-            choice = select(result.predictions)
+            choice = served_choice(result.predictions, opts.combine)
             coherence = served_coherence(result.predictions, choice, data.panel.cutoff)
             served = build_combined(factories, choice, clf, coherence).fit(data.panel)
             skill = skill_table(result.predictions, SELECTED, result.baselines, REPORTED_TYPES)

@@ -3,8 +3,11 @@
 A *choice table* maps every attack type to ``{"count_model": name, "p_any": source}`` where the
 source is ``"count"`` (the chosen count model's own P(count >= 1)), ``"classifier"`` or ``"blend"``
 (the average of the two); an optional ``"p_any_by_horizon": {"1": source, ...}`` overrides the
-source at those horizons. :class:`CombinedForecaster` fits the members the table uses and applies it;
-the table itself comes from :func:`training.selection.select`. Types missing from the table use
+source at those horizons. An entry ``{"count_model": "pool", "p_any": "pool", "pool": [names],
+"p_pool": [names]}`` serves the equal-weight pool of those members' distributions and the average
+of their (and, named ``classifier``, the classifier's) P(count >= 1)
+(:mod:`models.estimators.pooling`). :class:`CombinedForecaster` fits the members the table uses and
+applies it; the table itself comes from :func:`training.selection.select`. Types missing from the table use
 ``default_model`` and the count model's ``p_any``.
 
 The served distribution of every cell is one coherent hurdle (:func:`coherent_cells`):
@@ -37,6 +40,7 @@ from models.distributions import CountPredictive, HurdlePredictive, hurdle_from_
 from models.estimators.base import Forecaster, forecast_index, frame_from_predictive, hyperparameters
 from models.estimators.baselines import Mean12Poisson
 from models.estimators.count import EXPLAIN_COLUMNS, PooledNegBin
+from models.estimators.pooling import CLASSIFIER_MEMBER, POOL, average_probability, linear_pool
 from models.forecast import DEFAULT_QUANTILES
 from models.panel import Panel
 from models.scores import predictive_cdf
@@ -258,6 +262,9 @@ class CombinedForecaster(Forecaster):
         table: dict[str, dict[str, Any]] = {}
         for attack_type in PANEL_TYPES:
             entry = dict((self.choice or {}).get(attack_type, {}))
+            if entry.get("count_model") == POOL:
+                table[attack_type] = self._pool_entry(attack_type, entry, members)
+                continue
             model = str(entry.get("count_model", default))
             source = str(entry.get("p_any", "count"))
             per_h = {str(h): str(v) for h, v in dict(entry.get("p_any_by_horizon") or {}).items()}
@@ -273,14 +280,39 @@ class CombinedForecaster(Forecaster):
                 table[attack_type]["p_any_by_horizon"] = per_h
         return table
 
+    def _pool_entry(self, attack_type: str, entry: Mapping[str, Any],
+                    members: Mapping[str, Forecaster]) -> dict[str, Any]:
+        """A validated pool entry: count members, probability members (the classifier allowed)."""
+        if not getattr(self, "coherent", False):
+            raise ValueError(f"the pool for {attack_type!r} is served only as the coherent hurdle")
+        pool = [str(m) for m in entry.get("pool") or []]
+        p_pool = [str(m) for m in entry.get("p_pool") or pool]
+        if not pool:
+            raise ValueError(f"the pool for {attack_type!r} names no members")
+        unknown = [m for m in pool + p_pool if m not in members and m != CLASSIFIER_MEMBER]
+        if unknown or CLASSIFIER_MEMBER in pool:
+            bad = unknown or [CLASSIFIER_MEMBER]
+            raise ValueError(f"the pool for {attack_type!r} names unknown members {bad}")
+        if CLASSIFIER_MEMBER in p_pool and self.classifier is None:
+            raise ValueError(f"the pool for {attack_type!r} averages the classifier but none is given")
+        return {"count_model": POOL, "p_any": POOL, "pool": pool, "p_pool": p_pool}
+
+    def _used(self) -> list[str]:
+        """The members the table serves (pool members included), in first-use order."""
+        names: list[str] = []
+        for entry in self.table_.values():
+            names.extend(entry["pool"] if entry["count_model"] == POOL else [entry["count_model"]])
+            names.extend(m for m in entry.get("p_pool", []) if m != CLASSIFIER_MEMBER)
+        return list(dict.fromkeys(names))
+
     def fit(self, panel: Panel) -> Self:
         """Fit the members and the classifier the choice table uses; return ``self``."""
         self.table_ = self._table()
-        used = list(dict.fromkeys(e["count_model"] for e in self.table_.values()))
         members = dict(self.members or {})
-        self.members_ = {name: fresh(members[name]).fit(panel) for name in used}
-        needs_clf = any(src != "count" for e in self.table_.values()
-                        for src in (e["p_any"], *e.get("p_any_by_horizon", {}).values()))
+        self.members_ = {name: fresh(members[name]).fit(panel) for name in self._used()}
+        needs_clf = any(src not in ("count", POOL) for e in self.table_.values()
+                        for src in (e["p_any"], *e.get("p_any_by_horizon", {}).values())) or \
+            any(CLASSIFIER_MEMBER in e.get("p_pool", []) for e in self.table_.values())
         self.classifier_ = fresh(self.classifier).fit(panel) if needs_clf else None
         self.report_ = {"family": self.name, "choice": self.table_, "coherent": bool(self.coherent),
                         "coherence": {t: dict(v) for t, v in (self.coherence or {}).items()},
@@ -308,18 +340,59 @@ class CombinedForecaster(Forecaster):
         if self.classifier_ is None:
             return p
         index = forecast_index(state, horizon)
-        clf = np.clip(np.asarray(self.classifier_.predict_proba(state, horizon), dtype=float), 0.0, 1.0)
+        clf = self._classifier_p(state, horizon)
         src = self._sources(index)
-        return np.where(src == "classifier", clf, np.where(src == "blend", 0.5 * (p + clf), p))
+        return np.where(src == "classifier", clf, np.where(src == "blend", average_probability([p, clf]), p))
+
+    def _classifier_p(self, state: Panel, horizon: int) -> np.ndarray:
+        assert self.classifier_ is not None
+        return np.clip(np.asarray(self.classifier_.predict_proba(state, horizon), dtype=float), 0.0, 1.0)
+
+    def member_moments(self, state: Panel, horizon: int
+                       ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+        """Each row's mean, variance and P(count >= 1) before the hurdle: its chosen member's, or the pool's.
+
+        Returns:
+            ``(index, mean, variance, p_any)`` over the forecast index.
+        """
+        self.check_fitted()
+        index: pd.DataFrame | None = None
+        dists: dict[str, CountPredictive] = {}
+        for name, member in self.members_.items():
+            index, dists[name] = member.predict_dist(state, horizon)
+        assert index is not None
+        types = index["attack_type"].to_numpy(dtype=object)
+        clf = self._classifier_p(state, horizon) if self.classifier_ is not None else None
+        src = self._sources(index)
+        mean, var, p = (np.full(len(index), np.nan) for _ in range(3))
+        for attack_type, entry in self.table_.items():
+            rows = np.flatnonzero(types == attack_type)
+            if not len(rows):
+                continue
+            if entry["count_model"] == POOL:
+                parts = [dists[m].take(rows) for m in entry["pool"]]
+                mean[rows], var[rows] = linear_pool([d.mean() for d in parts], [d.variance() for d in parts])
+                probs = [clf[rows] if m == CLASSIFIER_MEMBER and clf is not None
+                         else dists[m].take(rows).p_any() for m in entry["p_pool"]]
+                p[rows] = average_probability(probs)
+                continue
+            dist = dists[entry["count_model"]].take(rows)
+            mean[rows], var[rows], own = dist.mean(), dist.variance(), dist.p_any()
+            if clf is None:
+                p[rows] = own
+                continue
+            s = src[rows]
+            p[rows] = np.where(s == "classifier", clf[rows],
+                               np.where(s == "blend", average_probability([own, clf[rows]]), own))
+        return index, mean, var, p
 
     def predict_dist(self, state: Panel, horizon: int) -> tuple[pd.DataFrame, CountPredictive]:
         """The coherent hurdle of every row (the members' distributions when ``coherent`` is off)."""
-        index, raw = self.member_dist(state, horizon)
         if not getattr(self, "coherent", False):
-            return index, raw
-        p = self.source_p_any(state, horizon, raw)
+            return self.member_dist(state, horizon)
+        index, mean, var, p = self.member_moments(state, horizon)
         base = Mean12Poisson().fit(state).predict_dist(state, horizon)[1]
-        dist = coherent_cells(index, raw.mean(), raw.variance(), p, base.mean(), base.variance(),
+        dist = coherent_cells(index, mean, var, p, base.mean(), base.variance(),
                               base.p_any(), getattr(self, "coherence", None))
         return index, dist
 
@@ -336,7 +409,7 @@ class CombinedForecaster(Forecaster):
         """The ``p_any`` source of every forecast row (per horizon where the table says so)."""
         lookup = {(t, h): src for t, e in self.table_.items()
                   for h, src in e.get("p_any_by_horizon", {}).items()}
-        overall = {t: e["p_any"] for t, e in self.table_.items()}
+        overall = {t: str(e["p_any"]) for t, e in self.table_.items()}
         pairs = zip(index["attack_type"], index["horizon"], strict=True)
         return np.asarray([lookup.get((t, str(int(h))), overall[t]) for t, h in pairs], dtype=object)
 
