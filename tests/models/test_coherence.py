@@ -175,3 +175,16 @@ def test_pit_histogram_is_flat_when_calibrated():
     np.testing.assert_allclose(hist, 0.1, atol=0.01)
     over = NegBinPredictive(mu * 0.5, np.zeros_like(mu))  # too low: PIT piles up near 1
     assert pit_histogram(over.cdf(y - 1), over.cdf(y))[-1] > 0.2
+
+
+def test_the_served_pool_keeps_the_identities(panel):
+    members = {"pooled_negbin": FAMILIES["pooled_negbin"](), "bootstrap24": FAMILIES["bootstrap24"]()}
+    choice = {t: {"count_model": "pool", "p_any": "pool", "pool": list(members),
+                  "p_pool": [*members, "classifier"]} for t in PANEL_TYPES}
+    model = CombinedForecaster(members=members, choice=choice,
+                               classifier=EventLogit(max_horizon=2, window=36)).fit(panel)
+    _index, dist = model.predict_dist(panel, 2)
+    assert isinstance(dist, HurdlePredictive)
+    frame = model.predict(panel, 2)
+    check_forecast_frame(frame)
+    _identities(frame, dist)

@@ -21,7 +21,8 @@ from models.estimators.catalogue import COUNT_MODELS, MIX_MODELS, PROBABILITY_MO
 from models.estimators.count import PooledNegBin
 from models.panel import Panel, build_panel
 from training.backtest import run_backtest
-from training.selection import SELECTED, walk_forward
+from training.combination import COMBINE_RULES, combiner
+from training.selection import SELECTED
 
 ORIGIN = pd.Period("2017-06", freq="M")
 HORIZON = 3
@@ -134,13 +135,15 @@ def test_the_check_detects_a_model_that_sees_later_data(name, panels, demo):
 
 
 @pytest.mark.slow
-def test_walk_forward_selection_at_each_origin_ignores_later_data(panels, demo):
+@pytest.mark.parametrize("rule", COMBINE_RULES)
+def test_the_served_combination_at_each_origin_ignores_later_data(rule, panels, demo):
     origins = [ORIGIN - i for i in range(3, -1, -1)]
     models = {"zero": COUNT_MODELS["zero"], "mean12": COUNT_MODELS["mean12"],
+              "bootstrap24": COUNT_MODELS["bootstrap24"],
               "pooled_negbin": partial(_model, "pooled_negbin", demo.episodes)}
     clf = partial(_model, "event_logit", demo.episodes)
     runs = {k: run_backtest(panels[k], demo.episodes, models, origins, HORIZON, classifier_factory=clf,
-                            combine=partial(walk_forward), warmup=2).predictions
+                            combine=combiner(rule), warmup=2).predictions
             for k in ("original", "altered")}
     a, b = runs["original"], runs["altered"]
     assert set(a["model"]) == {*models, "classifier", SELECTED}
