@@ -7,8 +7,10 @@ Both processes (training and the service) resolve the MLflow tracking URI in one
 3. MLflow's own ``MLFLOW_TRACKING_URI``;
 4. the process's embedded default (a SQLite file under the data directory).
 
-Steps 1 and 2 are pydantic-settings' own order (arguments before ``THREATCAST_*`` variables); the
-settings classes use :func:`mlflow_tracking_uri` as the field's default for step 3.
+A blank value (empty or spaces only) at any step counts as unset and falls through to the next;
+values are taken without surrounding spaces. Steps 1 and 2 are pydantic-settings' own order
+(arguments before ``THREATCAST_*`` variables); both settings classes pass what they read through
+:func:`tracking_uri` and use it, with no argument, as the field's default.
 """
 
 from __future__ import annotations
@@ -19,10 +21,20 @@ from typing import Final
 ENV_PREFIX: Final = "THREATCAST_"
 """Prefix of every threatcast environment variable."""
 
+TRACKING_ENV: Final = f"{ENV_PREFIX}TRACKING_URI"
+"""threatcast's own tracking-URI variable (step 2)."""
+
 MLFLOW_TRACKING_ENV: Final = "MLFLOW_TRACKING_URI"
-"""MLflow's own variable, read when ``THREATCAST_TRACKING_URI`` is unset."""
+"""MLflow's own variable, read when ``THREATCAST_TRACKING_URI`` is unset or blank (step 3)."""
 
 
-def mlflow_tracking_uri() -> str | None:
-    """``MLFLOW_TRACKING_URI`` without surrounding spaces, or ``None`` when it is unset or blank."""
-    return os.environ.get(MLFLOW_TRACKING_ENV, "").strip() or None
+def tracking_uri(value: str | None = None) -> str | None:
+    """The tracking URI of steps 1 to 3: ``value``, else the two variables; ``None`` when all are blank.
+
+    Args:
+        value: the explicit value (or what the settings read from ``THREATCAST_TRACKING_URI``).
+    """
+    for candidate in (value, os.environ.get(TRACKING_ENV), os.environ.get(MLFLOW_TRACKING_ENV)):
+        if candidate is not None and candidate.strip():
+            return candidate.strip()
+    return None

@@ -77,21 +77,11 @@ def known_regions(panel: Panel) -> np.ndarray:
 
 
 def count_cube(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
-    """Dense ``(R, T, M)`` count cube (0 where uncovered) and ``(R, M)`` coverage mask of a panel."""
-    months = panel.months
-    regions = panel.regions.index
-    cube = np.zeros((len(regions), len(PANEL_TYPES), len(months)), dtype=float)
-    counts = panel.counts
-    if len(counts):
-        r = regions.get_indexer(pd.Index(counts["region_id"]))
-        k = pd.Index(PANEL_TYPES).get_indexer(pd.Index(counts["attack_type"]))
-        m = months.get_indexer(pd.PeriodIndex(counts["month"], freq="M"))
-        ok = (r >= 0) & (k >= 0) & (m >= 0)
-        cube[r[ok], k[ok], m[ok]] = counts["count"].to_numpy(dtype=float)[ok]
-    start = months.get_indexer(pd.PeriodIndex(panel.regions["first_month"], freq="M")) if len(
-        regions) else np.zeros(0, dtype=int)
-    covered = np.arange(len(months))[None, :] >= start[:, None]
-    return cube, covered
+    """Dense ``(R, T, M)`` count cube (0 where uncovered) and ``(R, M)`` coverage mask of a panel.
+
+    Both are the read-only arrays of :attr:`models.panel.Panel.cube`.
+    """
+    return panel.cube.counts, panel.cube.covered
 
 
 def _lag(x: np.ndarray, k: int) -> np.ndarray:

@@ -8,12 +8,13 @@ data) to the data cutoff. A :class:`Panel` truncated at month ``t`` is exactly t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from models.taxonomy import ALL, ATTACK_TYPES, PANEL_TYPES
+from models.cube import CountCube
+from models.taxonomy import ALL
 
 COUNT_COLUMNS = ("region_id", "month", "attack_type", "count", "fatalities")
 REGION_COLUMNS = ("country", "admin1", "latitude", "longitude", "first_month", "last_event_month")
@@ -33,6 +34,9 @@ class Panel:
         meta: counts of events left out of the monthly counts and why.
         targets: monthly event counts by target class (``region_id``, ``month``, ``target_class``,
             ``count``; non-zero rows only), or ``None`` when the events carry no ``target_class``.
+
+    :attr:`cube` is the same counts as dense arrays, built on first use and kept with the panel
+    (never pickled with it).
     """
 
     counts: pd.DataFrame
@@ -65,11 +69,20 @@ class Panel:
             targets = targets.reset_index(drop=True)
         return Panel(counts=counts, regions=regions, cutoff=end, meta=dict(self.meta), targets=targets)
 
+    @cached_property
+    def cube(self) -> CountCube:
+        """The dense region x panel type x month count cube of :attr:`counts`."""
+        return CountCube.from_panel(self)
+
     def wide(self, attack_type: str = ALL, value: str = "count") -> pd.DataFrame:
         """Region x month matrix of one attack type (months before a region's coverage are NaN)."""
-        rows = self.counts[self.counts["attack_type"] == attack_type]
-        table = rows.pivot(index="region_id", columns="month", values=value)
-        return table.reindex(index=self.regions.index, columns=self.months)
+        return self.cube.wide(attack_type, value)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The pickled state: the fields only (the cube is rebuilt on first use)."""
+        state = dict(self.__dict__)
+        state.pop("cube", None)
+        return state
 
 
 def event_months(dates: pd.Series) -> pd.Series:
@@ -145,36 +158,6 @@ def target_counts(events: pd.DataFrame, months: pd.Series) -> pd.DataFrame:
 
 def _zero_fill(agg: pd.DataFrame, regions: pd.DataFrame, end: pd.Period) -> pd.DataFrame:
     """Dense long frame over every region x covered month x panel type, ``all`` summed over types."""
-    start_all = regions["first_month"].min() if len(regions) else end
-    all_months = pd.period_range(start_all, end, freq="M")
-    n_months = len(all_months)
-    region_ids = regions.index.to_numpy()
-    n_types = len(ATTACK_TYPES)
-    cube_c = np.zeros((len(region_ids), n_types, n_months), dtype=np.int64)
-    cube_f = np.zeros_like(cube_c)
-    if len(agg):
-        idx = agg.index
-        r = pd.Index(region_ids).get_indexer(idx.get_level_values("region_id"))
-        t = pd.Index(ATTACK_TYPES).get_indexer(idx.get_level_values("attack_type"))
-        m = all_months.get_indexer(idx.get_level_values("month"))
-        ok = (r >= 0) & (t >= 0) & (m >= 0)
-        np.add.at(cube_c, (r[ok], t[ok], m[ok]), agg["count"].to_numpy()[ok])
-        np.add.at(cube_f, (r[ok], t[ok], m[ok]), agg["fatalities"].to_numpy()[ok])
-    cube_c = np.concatenate([cube_c, cube_c.sum(axis=1, keepdims=True)], axis=1)
-    cube_f = np.concatenate([cube_f, cube_f.sum(axis=1, keepdims=True)], axis=1)
-    n_all = n_types + 1
-    start_idx = all_months.get_indexer(pd.PeriodIndex(regions["first_month"], freq="M")) if len(
-        regions) else np.zeros(0, dtype=int)
-    covered = np.arange(n_months)[None, :] >= start_idx[:, None]
-    mask = np.broadcast_to(covered[:, None, :], cube_c.shape)
-    reg = np.broadcast_to(np.arange(len(region_ids))[:, None, None], cube_c.shape)[mask]
-    typ = np.broadcast_to(np.arange(n_all)[None, :, None], cube_c.shape)[mask]
-    mon = np.broadcast_to(np.arange(n_months)[None, None, :], cube_c.shape)[mask]
-    frame = pd.DataFrame({
-        "region_id": region_ids[reg] if len(region_ids) else np.array([], dtype=object),
-        "month": all_months[mon],
-        "attack_type": np.asarray(PANEL_TYPES, dtype=object)[typ],
-        "count": cube_c[mask],
-        "fatalities": cube_f[mask],
-    })
-    return frame.reset_index(drop=True)
+    start = regions["first_month"].min() if len(regions) else end
+    months = pd.period_range(start, end, freq="M")
+    return CountCube.from_rows(regions, months, agg.reset_index(), total=True).frame()

@@ -2,7 +2,7 @@
 
 Every variable carries the ``THREATCAST_`` prefix (``THREATCAST_MODEL_URI``, ...), except that the
 tracking URI falls back to MLflow's own ``MLFLOW_TRACKING_URI`` before the embedded default (the
-order of :mod:`models.config`, shared with training).
+order of :mod:`models.config`, shared with training: a blank value at any step counts as unset).
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from models.config import ENV_PREFIX, mlflow_tracking_uri
+from models import config
+from models.config import ENV_PREFIX
 
 DEFAULT_TRACKING_URI = "sqlite:///./data/mlflow/mlflow.db"
 
 
 def _default_tracking_uri() -> str:
-    return mlflow_tracking_uri() or DEFAULT_TRACKING_URI
+    return config.tracking_uri() or DEFAULT_TRACKING_URI
 
 
 class Settings(BaseSettings):
@@ -69,6 +70,12 @@ class Settings(BaseSettings):
     load_retry_seconds: float = Field(default=5.0, ge=0, le=600)
     admin_max_failures: int = Field(default=10, ge=1, le=10_000)
     admin_failure_window_seconds: float = Field(default=60.0, gt=0, le=86_400)
+
+    @field_validator("tracking_uri", mode="after")
+    @classmethod
+    def _blank_is_unset(cls, value: str) -> str:
+        """A blank URI falls through to the next step of :func:`models.config.tracking_uri`."""
+        return config.tracking_uri(value) or DEFAULT_TRACKING_URI
 
     @field_validator("admin_api_keys", mode="before")
     @classmethod

@@ -18,6 +18,7 @@ import pandas as pd
 
 from models.bundle import ForecastBundle
 from models.coverage import is_observed
+from models.cube import ALL_INDEX
 from models.forecast import quantile_column
 from models.panel import Panel
 from models.post_occupation import post_occupation
@@ -113,11 +114,14 @@ def region_infos(bundle: ForecastBundle) -> dict[str, dict[str, Any]]:
 
 
 def recent_means(state: Panel, months: int = RECENT_MONTHS) -> dict[tuple[str, str], float]:
-    """Mean monthly count of every region and panel type over the last ``months`` months of ``state``."""
-    counts = state.counts
-    recent = counts[counts["month"] > state.cutoff - months]
-    means = recent.groupby(["region_id", "attack_type"], sort=False)["count"].mean()
-    return {(str(key[0]), str(key[1])): float(v) for key, v in means.items()}  # type: ignore[index]
+    """Mean monthly count of every region and panel type over the last ``months`` months of ``state``.
+
+    Only the months a region is covered count; a region covered in none of them has no entry.
+    """
+    means, covered = state.cube.recent_mean(months)
+    regions = state.cube.regions
+    return {(str(regions[r]), PANEL_TYPES[t]): float(means[r, t]) for r, t in zip(*np.nonzero(covered > 0),
+                                                                                 strict=True)}
 
 
 def _mix_rows(bundle: ForecastBundle, state: Panel, frame: pd.DataFrame,
@@ -322,22 +326,15 @@ class History:
 
     @classmethod
     def from_state(cls, state: Panel) -> History:
-        """Build the cube from a panel state."""
-        months = state.months
-        index = {r: i for i, r in enumerate(state.regions.index)}
-        cube = np.full((len(index), len(PANEL_TYPES), len(months)), -1, dtype=np.int64)
-        deaths = np.full((len(index), len(months)), -1, dtype=np.int64)
-        c = state.counts
-        r = state.regions.index.get_indexer(pd.Index(c["region_id"]))
-        t = pd.Index(PANEL_TYPES).get_indexer(pd.Index(c["attack_type"]))
-        m = months.get_indexer(pd.PeriodIndex(c["month"], freq="M"))
-        cube[r, t, m] = c["count"].to_numpy()
-        is_all = t == PANEL_TYPES.index(ALL)
-        deaths[r[is_all], m[is_all]] = c["fatalities"].to_numpy()[is_all]
-        cube.setflags(write=False)
+        """Build the cube from a panel state (:attr:`models.panel.Panel.cube`)."""
+        cube = state.cube
+        counts = np.where(cube.covered[:, None, :], cube.counts, -1).astype(np.int64)
+        deaths = np.where(cube.covered, cube.fatalities[:, ALL_INDEX, :], -1).astype(np.int64)
+        counts.setflags(write=False)
         deaths.setflags(write=False)
-        return cls(months=tuple(str(p) for p in months), index=MappingProxyType(index), counts=cube,
-                   fatalities=deaths)
+        index = {str(r): i for i, r in enumerate(cube.regions)}
+        return cls(months=tuple(str(p) for p in cube.months), index=MappingProxyType(index),
+                   counts=counts, fatalities=deaths)
 
     def region(self, region_id: str, months: int) -> dict[str, Any]:
         """The last ``months`` months of one region: month labels, counts by type, fatalities."""

@@ -17,13 +17,13 @@ variable                            meaning
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from models.config import ENV_PREFIX, mlflow_tracking_uri
+from models import config
+from models.config import ENV_PREFIX
 
 LOCAL_SCHEMES = ("sqlite", "file", "")
 """Tracking-URI schemes that keep artifacts in a local folder."""
@@ -35,7 +35,7 @@ class TrainingSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
 
     data_dir: Path = Path("data")
-    tracking_uri: str | None = Field(default_factory=mlflow_tracking_uri)
+    tracking_uri: str | None = Field(default_factory=config.tracking_uri)
     artifact_root: Path | None = None
     experiment_name: str = Field(default="threatcast", min_length=1)
     registered_model_name: str = Field(default="threatcast", min_length=1)
@@ -44,11 +44,8 @@ class TrainingSettings(BaseSettings):
     @field_validator("tracking_uri", mode="after")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
-        """A blank URI falls through: to ``THREATCAST_TRACKING_URI``, then ``MLFLOW_TRACKING_URI``."""
-        if value is None or value.strip():
-            return value.strip() if value else value
-        own = os.environ.get(f"{ENV_PREFIX}TRACKING_URI", "").strip()
-        return own or mlflow_tracking_uri()
+        """A blank URI falls through to the next step of :func:`models.config.tracking_uri`."""
+        return config.tracking_uri(value)
 
     def override(self, experiment_name: str | None = None,
                  registered_model_name: str | None = None) -> TrainingSettings:

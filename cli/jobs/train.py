@@ -37,6 +37,7 @@ from models.episodes import CATALOG_VERSION, load_catalog
 from models.estimators.base import Forecaster
 from models.estimators.catalogue import MIX_MODELS, SERVED_MIX
 from models.estimators.combined import CombinedForecaster
+from models.estimators.mix import TacticMix
 from models.estimators.target_mix import TargetMix
 from models.panel import Panel
 from models.pyfunc import BUNDLE_ARTIFACT, BundleModel, save_bundle
@@ -442,13 +443,9 @@ def _next_version(tracker: Tracker, conf: TrainingSettings) -> str:
     return str(max((int(v.version) for v in found), default=0) + 1)
 
 
-def _mix_model(data: _Data) -> Any:
-    """The fitted tactic-mix model, or ``None`` when its module is not available."""
-    try:
-        cls = MIX_MODELS[SERVED_MIX]
-    except (ImportError, AttributeError):
-        return None
-    return cls(catalog=data.catalog).fit(data.panel)
+def _mix_model(data: _Data) -> TacticMix:
+    """The served tactic-mix model, fitted on the training panel."""
+    return MIX_MODELS[SERVED_MIX](catalog=data.catalog).fit(data.panel)
 
 
 def _target_model(data: _Data) -> TargetMix | None:

@@ -30,22 +30,9 @@ def recent_counts(state: Panel, window: int) -> np.ndarray:
     Returns:
         Array of shape ``(n_regions, n_panel_types, window)`` in ``state.regions`` and
         :data:`~models.taxonomy.PANEL_TYPES` order, oldest month first; months before a region's
-        coverage are NaN.
+        coverage are NaN (see :meth:`models.cube.CountCube.recent`).
     """
-    if window < 1:
-        raise ValueError(f"window must be >= 1, got {window}")
-    regions = state.regions.index
-    cube = np.full((len(regions), len(PANEL_TYPES), window), np.nan)
-    start = state.cutoff - (window - 1)
-    rows = state.counts[state.counts["month"] >= start]
-    if len(rows) == 0:
-        return cube
-    r = regions.get_indexer(pd.Index(rows["region_id"]))
-    t = pd.Index(PANEL_TYPES).get_indexer(pd.Index(rows["attack_type"]))
-    m = pd.PeriodIndex(rows["month"], freq="M").asi8 - start.ordinal
-    ok = (r >= 0) & (t >= 0)
-    cube[r[ok], t[ok], m[ok]] = rows["count"].to_numpy(dtype=float)[ok]
-    return cube
+    return state.cube.recent(window)
 
 
 def _per_row(values: np.ndarray, horizon: int) -> np.ndarray:
@@ -102,10 +89,7 @@ class Mean12Poisson(_RecentBaseline):
         self.window = window
 
     def _distribution(self, state: Panel, horizon: int) -> CountPredictive:
-        cube = recent_counts(state, self.window)
-        covered = np.isfinite(cube).sum(axis=2)
-        total = np.nansum(cube, axis=2)
-        mean = np.divide(total, covered, out=np.zeros_like(total), where=covered > 0)
+        mean, _ = state.cube.recent_mean(self.window)
         mu = _per_row(mean, horizon)
         return NegBinPredictive(mu, np.zeros_like(mu))
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from models.config import tracking_uri
 from service.settings import DEFAULT_TRACKING_URI, Settings
 from training.settings import TrainingSettings
 
@@ -33,3 +34,28 @@ def test_training_and_the_service_resolve_the_tracking_uri_alike(
     # an explicit value beats both variables
     assert TrainingSettings(tracking_uri="sqlite:///arg.db").resolved_tracking_uri() == "sqlite:///arg.db"
     assert Settings(tracking_uri="sqlite:///arg.db").tracking_uri == "sqlite:///arg.db"
+
+
+@pytest.mark.parametrize(("argument", "own", "mlflow", "expected"), [
+    (None, "", "http://shared:5000", "http://shared:5000"),
+    (None, "   ", "http://shared:5000", "http://shared:5000"),
+    (None, "   ", "  ", None),
+    ("  ", "sqlite:///own.db", "http://shared:5000", "sqlite:///own.db"),
+    ("", " ", "http://shared:5000", "http://shared:5000"),
+    ("\t", None, None, None),
+    (" sqlite:///arg.db ", "   ", "http://shared:5000", "sqlite:///arg.db"),
+    (None, " http://own:5000 ", "", "http://own:5000"),
+])
+def test_a_blank_value_counts_as_unset_in_both_processes(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, argument: str | None, own: str | None,
+        mlflow: str | None, expected: str | None) -> None:
+    for name, value in (("THREATCAST_TRACKING_URI", own), ("MLFLOW_TRACKING_URI", mlflow)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    kwargs = {} if argument is None else {"tracking_uri": argument}
+    assert tracking_uri(argument) == expected
+    training = TrainingSettings(data_dir=tmp_path, **kwargs)
+    assert training.resolved_tracking_uri() == (expected or f"sqlite:///{tmp_path.resolve()}/mlflow/mlflow.db")
+    assert Settings(**kwargs).tracking_uri == (expected or DEFAULT_TRACKING_URI)

@@ -31,6 +31,15 @@ def test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().tracking_uri == "sqlite:///x.db"
 
 
+
+def test_a_blank_tracking_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("THREATCAST_TRACKING_URI", "  ")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://mlflow:5000")
+    assert Settings().tracking_uri == "http://mlflow:5000"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "")
+    assert Settings().tracking_uri == DEFAULT_TRACKING_URI
+    assert Settings(tracking_uri=" ").tracking_uri == DEFAULT_TRACKING_URI
+
 @pytest.mark.parametrize(("name", "value"), [("THREATCAST_MAX_BATCH_REGIONS", "0"),
                                              ("THREATCAST_STALE_AFTER_DAYS", "-1"),
                                              ("THREATCAST_MAX_HORIZON", "many")])
