@@ -1,0 +1,134 @@
+"""The served combination rules side by side: equal-weight pool against walk-forward selection.
+
+Runs the rolling-origin backtest of every family once per run below, then builds the served rows
+under both rules from the same family rows (:func:`training.combination.pool_forward` and
+:func:`training.selection.walk_forward`) and prints, overall and on the post-occupation slice (rows
+whose region was within 24 months after an occupation ended), the CRPS and Brier skill against the
+best baseline on the same rows, with 90% block-bootstrap intervals over origins and regions.
+
+Runs (files from ../shared/data, skipped when absent):
+
+* ``acled-dev``: ACLED, origins 2013-01..2015-12 (the development period: the rule was chosen here);
+* ``acled-test``: ACLED, origins 2016-01..2018-06 (reported, not tuned);
+* ``ucdp``: UCDP GED, origins 2015-01..2018-06 (Iraq, Nigeria, Pakistan, the Philippines).
+
+    .venv/bin/python bench/bench_combination.py [--only acled-dev,ucdp] [--cache DIR] [--json]
+
+``--cache DIR`` keeps each run's family rows (parquet) so the rules can be re-scored quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from models.episodes import load_catalog
+from training import dataset
+from training.backtest import run_backtest, skill_table
+from training.combination import pool_forward
+from training.executors import make_executor
+from training.selection import SELECTED, classifier_factory, model_factories, walk_forward
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+RUNS = {
+    "acled-dev": ("acled_hdx_2020_selected_to2018.csv.gz", "2013-01:2015-12"),
+    "acled-test": ("acled_hdx_2020_selected_to2018.csv.gz", "2016-01:2018-06"),
+    "ucdp": ("ucdp_ged_hdx_191-221_selected_to2018.csv.gz", "2015-01:2018-06"),
+}
+TYPES = ("all", "kidnapping", "bombing", "suicide_attack", "armed_assault", "indirect_fire")
+BASELINES = ("zero", "last_value", "mean12", "bootstrap24")
+
+
+def family_rows(name: str, path: Path, origins: str, cache: Path | None) -> pd.DataFrame:
+    """Backtest rows of every family and the classifier (from the cache when present)."""
+    cached = cache / f"families_{name}.parquet" if cache else None
+    if cached is not None and cached.exists():
+        return pd.read_parquet(cached)
+    cat = load_catalog()
+    panel = dataset.load(dataset.split_paths([path]), "auto").panel
+    periods = dataset.origins(panel, origins, 6, 30)
+    seen: list[pd.DataFrame] = []
+
+    def capture(rows: pd.DataFrame) -> pd.DataFrame:
+        seen.append(rows)
+        return rows.iloc[0:0]
+
+    started = time.perf_counter()
+    with make_executor("local", None, None) as runner:
+        run_backtest(panel, cat, model_factories(cat), periods, 6, executor=runner,
+                     classifier_factory=classifier_factory(cat), combine=capture)
+    print(f"{name}: families backtested in {time.perf_counter() - started:.0f} s")
+    rows = seen[0]
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        rows.to_parquet(cached)
+    return rows
+
+
+def _skills(rows: pd.DataFrame) -> dict[str, Any]:
+    table = skill_table(rows, SELECTED, BASELINES, TYPES, metrics=("crps", "brier"))
+    return {t: {m: {k: v for k, v in e.items() if k in ("skill", "lower", "upper", "baseline", "n")}
+                for m, e in entry.items()} for t, entry in table.items()}
+
+
+def score_rules(families: pd.DataFrame) -> dict[str, Any]:
+    """Skills of both rules, overall and on the post-occupation slice, with the time each took."""
+    out: dict[str, Any] = {}
+    for rule, combine in (("pool", pool_forward), ("select", walk_forward)):
+        started = time.perf_counter()
+        served = combine(families)
+        seconds = time.perf_counter() - started
+        rows = pd.concat([families, served], ignore_index=True)
+        entry: dict[str, Any] = {"seconds": round(seconds, 2), "overall": _skills(rows)}
+        post = rows[rows["post_occupation"].to_numpy(dtype=bool)]
+        entry["post_occupation"] = _skills(post) if len(post) else {}
+        out[rule] = entry
+    return out
+
+
+def _print(name: str, scores: dict[str, Any]) -> None:
+    for part in ("overall", "post_occupation"):
+        print(f"{name} {part}: skill against the best baseline, CRPS / Brier [90% interval]")
+        for attack_type in TYPES:
+            cells = []
+            for rule in ("pool", "select"):
+                entry = scores[rule][part].get(attack_type)
+                if not entry:
+                    cells.append(f"{rule} -")
+                    continue
+                shown = [f"{entry[m]['skill']:+.3f} [{entry[m]['lower']:+.3f}, {entry[m]['upper']:+.3f}]"
+                         for m in ("crps", "brier") if m in entry]
+                cells.append(f"{rule} " + " / ".join(shown))
+            n = (scores["pool"][part].get(attack_type) or {}).get("crps", {}).get("n", 0)
+            print(f"  {attack_type:<15} n={int(n):>6}  " + "   ".join(cells))
+
+
+def main() -> None:
+    """Backtest each run and print both rules' skills."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=",".join(RUNS), help="comma-separated runs")
+    parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    figures: dict[str, Any] = {}
+    for name in [n.strip() for n in args.only.split(",") if n.strip()]:
+        file_name, origins = RUNS[name]
+        path = DATA / file_name
+        if not path.is_file():
+            print(f"{name}: {path} not available, skipped")
+            continue
+        scores = score_rules(family_rows(name, path, origins, args.cache))
+        figures[name] = scores
+        if not args.json:
+            _print(name, scores)
+    if args.json:
+        print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()
