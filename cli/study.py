@@ -43,7 +43,7 @@ def study_command(
     = PLACEBO_DRAWS,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap and the placebo draws.")] = 0,
 ) -> None:
-    """Estimate post-occupation rate ratios per attack type, share shifts and a placebo test."""
+    """Estimate post-occupation rate ratios per type, type and target share shifts and a placebo test."""
     err = Console(stderr=True, soft_wrap=True)
     try:
         catalog = load_catalog(episodes)
@@ -75,6 +75,12 @@ def study_command(
         console.print(f"{effect['attack_type']:<18} {effect['phase']:<12} n={effect['n_events']:<5} "
                       f"rate ratio {text} [{low}, {high}] ({effect['method']})",
                       markup=False, highlight=False)
+    for share in doc["target_shares"]:
+        if share["shift"] is None or share["n_before"] + share["n_after"] == 0:
+            continue
+        console.print(f"target {share['target_class']:<16} share {share['share_before']:.3f} -> "
+                      f"{share['share_after']:.3f} (shift {share['shift']:+.3f}, 95% "
+                      f"{share['ci_low']:+.3f}..{share['ci_high']:+.3f})", markup=False, highlight=False)
     if out is not None:
         console.print(f"written: {out}", markup=False, highlight=False)
 

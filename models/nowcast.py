@@ -2,8 +2,10 @@
 
 The submitted events are taken as the complete record of the months from ``cutoff + 1`` to the
 month of the latest submitted event: every region of the state gets those months, zero-filled
-where no event was submitted. The already-fitted forecaster then predicts from the new origin;
-nothing is re-estimated, so a nowcast is as cheap as one prediction.
+where no event was submitted. A state that carries target-class counts gets the submitted events'
+target classes too, so a bundle's target-mix model answers from the extended record. The
+already-fitted forecaster then predicts from the new origin; nothing is re-estimated, so a
+nowcast is as cheap as one prediction.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from models.bundle import ForecastBundle
-from models.panel import Panel, event_months
+from models.panel import Panel, event_months, target_counts
 from models.taxonomy import ATTACK_TYPES, PANEL_TYPES
 
 
@@ -112,9 +114,22 @@ def extend_state(state: Panel, events: pd.DataFrame) -> Panel:
     month_code = pd.PeriodIndex(counts["month"], freq="M").asi8
     order = np.lexsort((month_code, type_code, region_code))
     counts = counts.iloc[order].reset_index(drop=True)
-    extended = Panel(counts=counts, regions=state.regions.copy(), cutoff=end, meta=dict(state.meta))
+    extended = Panel(counts=counts, regions=state.regions.copy(), cutoff=end, meta=dict(state.meta),
+                     targets=_extend_targets(state, events, months))
     extended.meta["nowcast_events"] = len(events)
     return extended.truncate(end)
+
+
+def _extend_targets(state: Panel, events: pd.DataFrame, months: pd.Series) -> pd.DataFrame | None:
+    """The state's target-class counts with those of ``events`` added (``None`` when it has none)."""
+    targets = getattr(state, "targets", None)  # states pickled before the field have none
+    if targets is None:
+        return None
+    if "target_class" not in events.columns:
+        events = events.assign(target_class="unknown")
+    added = target_counts(events, months)
+    return pd.concat([targets, added], ignore_index=True).sort_values(
+        ["region_id", "month", "target_class"], kind="stable").reset_index(drop=True)
 
 
 def nowcast(bundle: ForecastBundle, events: pd.DataFrame, horizon: int | None = None,

@@ -268,6 +268,9 @@ class EventIn(BaseModel):
     attack_type: EventAttackType = Field(examples=["bombing"])
     perpetrator: str = Field(default="", max_length=200)
     target: str = Field(default="", max_length=200)
+    target_class: TargetClass | None = Field(
+        default=None, examples=["security_forces"],
+        description="Who was attacked; when absent, the keyword rule on `target` (else unknown).")
     fatalities: int = Field(default=0, ge=0, le=1_000_000)
     suicide: bool = False
 

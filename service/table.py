@@ -19,6 +19,7 @@ import pandas as pd
 from models.bundle import ForecastBundle
 from models.coverage import is_observed
 from models.cube import ALL_INDEX
+from models.estimators.mix import observed_only
 from models.forecast import quantile_column
 from models.panel import Panel
 from models.post_occupation import post_occupation
@@ -129,6 +130,8 @@ def _mix_rows(bundle: ForecastBundle, state: Panel, frame: pd.DataFrame,
     """The tactic mix: the shares of the (reconciled) forecast means of a coherent forecaster.
 
     A forecaster that does not reconcile its types (an old bundle) keeps the bundle's mix model.
+    Types the region's sources cannot observe (the bundle's coverage) get no share; the others
+    sum to 1.
     """
     out: dict[str, dict[int, list[bytes]]] = {}
     coherent = bool(getattr(bundle.forecaster, "coherent", False))
@@ -144,6 +147,7 @@ def _mix_rows(bundle: ForecastBundle, state: Panel, frame: pd.DataFrame,
                             "attack_type": typed["attack_type"].to_numpy(), "share": share})
         mix = mix[totals > 0]
         source = "forecast"
+    mix = observed_only(mix, bundle.coverage)
     for r, h, t, s in zip(mix["region_id"], mix["horizon"], mix["attack_type"], mix["share"], strict=True):
         if int(h) > horizon or t not in ATTACK_TYPES:
             continue

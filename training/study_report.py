@@ -13,7 +13,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from models.study import Study
-from models.study_design import EFFECT_PHASES
+from models.study_design import EFFECT_PHASES, PHASES
+from models.targets import TARGET_CLASSES
 
 PLOT_TYPES: tuple[str, ...] = ("armed_assault", "bombing", "suicide_attack", "kidnapping",
                                "indirect_fire", "armed_clash")
@@ -23,11 +24,16 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def timeline_plot(study: Study, path: Path, types: Sequence[str] = PLOT_TYPES) -> Path:
-    """Pooled monthly counts by attack type around the end month (months since the end on x)."""
+def timeline_plot(study: Study, path: Path, types: Sequence[str] = PLOT_TYPES,
+                  timeline: pd.DataFrame | None = None) -> Path:
+    """Pooled monthly counts by attack type around the end month (months since the end on x).
+
+    With ``timeline`` (e.g. the target timeline) the columns ``types`` of that frame are drawn.
+    """
     fig = Figure(figsize=(9.0, 4.2))
     ax = fig.add_subplot(1, 1, 1)
-    pooled = study.timeline.groupby("months_since_end")[[t for t in types if t in study.timeline]].sum()
+    frame = study.timeline if timeline is None else timeline
+    pooled = frame.groupby("months_since_end")[[t for t in types if t in frame]].sum()
     for name in pooled.columns:
         ax.plot(pooled.index, pooled[name].rolling(3, center=True, min_periods=1).mean(), label=name)
     ax.axvline(0, color="black", lw=0.8)
@@ -98,7 +104,44 @@ def markdown(study: Study, effects: pd.DataFrame, placebo: pd.DataFrame) -> str:
               "| type | before+during | after | shift | 95% interval |", "| --- | --- | --- | --- | --- |"]
     lines += [f"| {s.attack_type} | {_fmt(s.share_before, 3)} | {_fmt(s.share_after, 3)} | "
               f"{_fmt(s.shift, 3)} | {_fmt(s.ci_low, 3)}..{_fmt(s.ci_high, 3)} |" for s in study.shares]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + target_lines(study)) + "\n"
+
+
+def pooled_target_counts(study: Study) -> pd.DataFrame:
+    """Events by phase (rows, studied phases only) and target class, the studied regions pooled."""
+    frame = study.target_timeline
+    if frame.empty:
+        return pd.DataFrame(columns=["phase", *TARGET_CLASSES])
+    sums = frame.groupby("phase")[list(TARGET_CLASSES)].sum()
+    sums = sums.reindex([p for p in PHASES if p in sums.index])
+    return sums.reset_index()
+
+
+def target_lines(study: Study) -> list[str]:
+    """The report's target-class section: pooled counts and shares by phase, and the share shift."""
+    lines = ["", "## Target classes: who was attacked, before, during and after", ""]
+    if study.data.get("target_classes") == "absent":
+        lines += ["The events carry no target class: every event counts as unknown.", ""]
+    counts = pooled_target_counts(study)
+    if counts.empty:
+        return [*lines, "No studied months."]
+    if len(study.target_timeline) and "months_since_end" in study.target_timeline:
+        lines += ["![target classes around the end](target_timeline.png)", ""]
+    lines += ["Events (share of the phase's events) by phase, the studied regions pooled:", "",
+              "| phase | " + " | ".join(TARGET_CLASSES) + " | all |",
+              "| --- | " + " | ".join("---" for _ in TARGET_CLASSES) + " | --- |"]
+    for row in counts.itertuples(index=False):
+        values = [int(getattr(row, k)) for k in TARGET_CLASSES]
+        total = sum(values)
+        cells = [f"{v} ({v / total:.2f})" if total else "0" for v in values]
+        lines.append(f"| {row.phase} | " + " | ".join(cells) + f" | {total} |")
+    lines += ["", "Target shares after the end against before and during:", "",
+              "| target class | before+during | after | shift | 95% interval |",
+              "| --- | --- | --- | --- | --- |"]
+    lines += [f"| {s.attack_type} | {_fmt(s.share_before, 3)} | {_fmt(s.share_after, 3)} | "
+              f"{_fmt(s.shift, 3)} | {_fmt(s.ci_low, 3)}..{_fmt(s.ci_high, 3)} |"
+              for s in study.target_shares]
+    return lines
 
 
 def _num(value: object) -> float | None:
@@ -111,8 +154,10 @@ def _num(value: object) -> float | None:
 def write_study(study: Study, out: Path) -> list[Path]:
     """Write the study's files to ``out``.
 
-    ``study.json``, ``effects.csv``, ``placebo.csv``, ``shares.csv``, ``episodes.csv``,
-    ``timeline.csv``, two PNG plots (``timeline.png``, ``effects.png``) and ``study.md``.
+    ``study.json``, ``effects.csv``, ``placebo.csv``, ``shares.csv``, ``target_shares.csv``,
+    ``target_counts.csv`` (pooled, by phase), ``episodes.csv``, ``timeline.csv``,
+    ``target_timeline.csv``, PNG plots (``timeline.png``, ``target_timeline.png``, ``effects.png``)
+    and ``study.md``.
 
     Returns:
         The paths written.
@@ -123,16 +168,25 @@ def write_study(study: Study, out: Path) -> list[Path]:
     written[0].write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
     effects = pd.DataFrame(doc["effects"])
     placebo = pd.DataFrame(doc["placebo"])
+    targets = study.target_timeline
     tables = {"effects": effects, "placebo": placebo, "shares": pd.DataFrame(doc["shares"]),
-              "episodes": pd.DataFrame([{k: v for k, v in e.items() if k != "counts"}
+              "target_shares": pd.DataFrame(doc["target_shares"],
+                                            columns=["target_class", "share_before", "share_after", "shift",
+                                                     "ci_low", "ci_high", "n_before", "n_after"]),
+              "target_counts": pooled_target_counts(study),
+              "episodes": pd.DataFrame([{k: v for k, v in e.items()
+                                         if k not in ("counts", "counts_by_target")}
                                         for e in doc["episodes"]]),
-              "timeline": study.timeline.astype({"month": str})}
+              "timeline": study.timeline.astype({"month": str}),
+              "target_timeline": targets.astype({"month": str}) if "month" in targets else targets}
     for name, table in tables.items():
         path = out / f"{name}.csv"
         table.to_csv(path, index=False)
         written.append(path)
     if len(study.timeline):
         written.append(timeline_plot(study, out / "timeline.png"))
+    if len(targets) and "months_since_end" in targets:
+        written.append(timeline_plot(study, out / "target_timeline.png", TARGET_CLASSES, targets))
     if len(effects):
         written.append(effects_plot(effects, out / "effects.png"))
     report = out / "study.md"

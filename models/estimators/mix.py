@@ -11,16 +11,21 @@ post-occupation window of any region, relative to the global mix, shrunk toward 
 shares of a region whose target month falls within ``POST_WINDOW_MONTHS`` after an occupation
 ended; shares are renormalised. This is where kidnappings, bombings and suicide attacks rise after
 a liberation.
+
+Coverage: :func:`observed_only` leaves out the types a region's sources cannot observe
+(:mod:`models.coverage`) and renormalises the rest, so a type without data gets no share.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, Self
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from models.coverage import is_observed
 from models.episodes import load_catalog, occupation_status
 from models.estimators.base import check_fitted, fit_report, hyperparameters
 from models.features import POST_WINDOW_MONTHS, count_cube, known_regions
@@ -66,6 +71,29 @@ def shares_frame(regions: np.ndarray, labels: tuple[str, ...], column: str,
         column: np.tile(np.asarray(labels, dtype=object), n_r * horizon),
         "share": shares.ravel(),
     })
+
+
+def observed_only(mix: pd.DataFrame, observed: Mapping[str, Sequence[str]] | None) -> pd.DataFrame:
+    """The tactic mix ``mix`` without the types its regions' sources cannot observe, renormalised.
+
+    Args:
+        mix: long frame ``region_id``, ``horizon``, ``attack_type``, ``share``.
+        observed: region -> observable types (a bundle's coverage); ``None`` keeps every type.
+
+    Returns:
+        The rows of observable types, their shares rescaled to sum to 1 per region and horizon
+        (rows of a region and horizon whose observable shares sum to 0 are dropped).
+    """
+    if observed is None or mix.empty:
+        return mix
+    keep = np.fromiter((is_observed(observed, str(r), str(t))
+                        for r, t in zip(mix["region_id"], mix["attack_type"], strict=True)),
+                       dtype=bool, count=len(mix))
+    out = mix[keep].copy()
+    totals = out.groupby(["region_id", "horizon"])["share"].transform("sum").to_numpy(dtype=float)
+    out["share"] = np.divide(out["share"].to_numpy(dtype=float), totals, out=np.zeros(len(out)),
+                             where=totals > 0)
+    return out[totals > 0].reset_index(drop=True)
 
 
 @hyperparameters

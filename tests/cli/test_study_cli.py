@@ -15,6 +15,9 @@ from cli import app
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
 from test_study import _catalog, _events
+from test_study_targets import target_events
+
+from models.targets import TARGET_CLASSES
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 ACLED = DATA / "acled_hdx_2020_selected_to2018.csv.gz"
@@ -81,6 +84,24 @@ def test_acled_uses_the_four_northern_mali_episodes() -> None:
     assert not moz["used"] and "after the end" in moz["reason"]
 
 
+@pytest.mark.skipif(not ACLED.is_file(), reason="shared ACLED extract not available")
+def test_acled_northern_mali_targets_shift_toward_international_forces() -> None:
+    result = runner.invoke(app, ["study", "-e", str(ACLED), "--placebo", "0", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["data"]["target_classes"] == "events"
+    shares = {s["target_class"]: s for s in doc["target_shares"]}
+    # MINUSMA, Serval/Barkhane and foreigners: under a tenth of the events up to the end, over a
+    # third after it
+    international = shares["international"]
+    assert international["share_before"] < 0.15 and international["share_after"] > 0.3
+    assert international["ci_low"] > 0.1
+    assert sum(s["share_after"] for s in shares.values()) == pytest.approx(1.0)
+    for episode in (e for e in doc["episodes"] if e["used"]):
+        for phase, classes in episode["counts_by_target"].items():
+            assert sum(classes.values()) == episode["counts"][phase]["all"], (episode["episode_id"], phase)
+
+
 @pytest.mark.skipif(not UCDP.is_file(), reason="shared UCDP extract not available")
 def test_ucdp_uses_mosul_marawi_and_more() -> None:
     result = runner.invoke(app, ["study", "-e", str(UCDP), "--placebo", "0", "--json"])
@@ -88,3 +109,38 @@ def test_ucdp_uses_mosul_marawi_and_more() -> None:
     used = {e["episode_id"] for e in json.loads(result.output)["episodes"] if e["used"]}
     assert {"irq-2014-ninawa-mosul", "phl-2017-lanao-del-sur-marawi"} <= used
     assert len(used - {"irq-2014-ninawa-mosul", "phl-2017-lanao-del-sur-marawi"}) >= 3
+
+
+def test_target_classes_reach_the_json_the_files_and_the_report(tmp_path: Path) -> None:
+    events = target_events(seed=5)
+    events_file = tmp_path / "events.csv"
+    events.assign(date=events["date"].dt.strftime("%Y-%m-%d")).to_csv(events_file, index=False)
+    catalog_file = tmp_path / "episodes.csv"
+    _catalog().assign(start_month=lambda f: f["start_month"].astype(str),
+                      end_month=lambda f: f["end_month"].astype(str)).drop(columns=["region_id"]).to_csv(
+        catalog_file, index=False)
+    out = tmp_path / "study"
+    result = runner.invoke(app, ["study", "-e", str(events_file), "--format", "canonical", "--episodes",
+                                 str(catalog_file), "--placebo", "0", "--json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    civilians = next(s for s in doc["target_shares"] if s["target_class"] == "civilians")
+    assert civilians["ci_low"] <= 0.4 <= civilians["ci_high"] and civilians["ci_low"] > 0.2
+    gao = next(e for e in doc["episodes"] if e["episode_id"] == "mli-gao")
+    assert set(gao["counts_by_target"]) == set(gao["counts"])
+    assert all(sum(c.values()) == gao["counts"][p]["all"] for p, c in gao["counts_by_target"].items())
+    shares = pd.read_csv(out / "target_shares.csv")
+    assert list(shares["target_class"]) == list(TARGET_CLASSES)
+    assert shares.set_index("target_class").loc["civilians", "shift"] == pytest.approx(civilians["shift"])
+    pooled = pd.read_csv(out / "target_counts.csv").set_index("phase")
+    assert int(pooled.loc["before"].sum()) == sum(
+        e["counts_by_target"]["before"][k] for e in doc["episodes"] if e["used"] for k in TARGET_CLASSES)
+    timeline = pd.read_csv(out / "target_timeline.csv")
+    by_type = pd.read_csv(out / "timeline.csv")
+    assert int(timeline[list(TARGET_CLASSES)].to_numpy().sum()) == int(by_type["all"].sum())
+    assert (out / "target_timeline.png").stat().st_size > 0
+    report = (out / "study.md").read_text()
+    assert "## Target classes" in report and "| civilians | 0.308 |" in report
+    human = runner.invoke(app, ["study", "-e", str(events_file), "--format", "canonical", "--episodes",
+                                str(catalog_file), "--placebo", "0"])
+    assert human.exit_code == 0 and "target civilians" in human.output

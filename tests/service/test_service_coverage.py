@@ -167,3 +167,17 @@ def test_country_totals_mark_types_none_of_its_regions_observe(trained: Trained)
     assert by_type[("kidnapping", 1)].observed and by_type[("kidnapping", 1)].risk_tier is not None  # Ninawa
     mali = trained.client.get("/v1/countries/MLI/forecast").json()
     assert all(r["observed"] and r["risk_tier"] is not None for r in mali["forecasts"])
+
+
+def test_the_tactic_mix_of_the_forecast_means_leaves_out_unobserved_types(trained: Trained) -> None:
+    basra = trained.client.get("/v1/regions/IRQ.basra/forecast").json()
+    assert basra["tactic_mix_source"] == "forecast"
+    for h in (1, 2, 3):
+        shares = {r["attack_type"]: r["share"] for r in basra["tactic_mix"] if r["horizon"] == h}
+        assert set(shares) <= {"armed_clash", "armed_assault"} and "armed_clash" in shares
+        assert sum(shares.values()) == pytest.approx(1.0, abs=1e-3)
+    ninawa = trained.client.get("/v1/regions/IRQ.ninawa/forecast?horizon=1").json()
+    seen = {r["attack_type"] for r in ninawa["tactic_mix"]}
+    assert "bombing" in seen and "assassination" not in seen and seen <= TEXT_TYPES | {"armed_assault"}
+    gao = trained.client.get("/v1/regions/MLI.gao/forecast?horizon=1").json()
+    assert sum(r["share"] for r in gao["tactic_mix"]) == pytest.approx(1.0, abs=1e-3)
