@@ -144,6 +144,9 @@ def train_step(ctx: DemoContext) -> None:
     ctx.log(f"trained on {len(result.origins)} origins: {result.model_name} v{result.version} -> "
             f"{result.decision.alias}; backtest CRPS {head['crps']:.3f} (skill {head['crps_skill']:+.3f}), "
             f"Brier {head['brier']:.4f} (skill {head['brier_skill']:+.3f}); run {result.run_id}")
+    if result.decision.served_baseline:
+        ctx.log(f"champion: v{result.decision.baseline_version}, the {result.decision.served_baseline} "
+                f"baseline; {result.decision.reason}")
 
 
 DEFAULT_STEPS: list[tuple[str, Step]] = [
