@@ -13,8 +13,13 @@ Runs (files from ../shared/data, skipped when absent):
 * ``ucdp``: UCDP GED, origins 2015-01..2018-06 (Iraq, Nigeria, Pakistan, the Philippines).
 
     .venv/bin/python bench/bench_combination.py [--only acled-dev,ucdp] [--cache DIR] [--json]
+        [--pool-baselines bootstrap24,mean12] [--classifier-occupation]
 
 ``--cache DIR`` keeps each run's family rows (parquet) so the rules can be re-scored quickly.
+Two variants tried on the development period and not served (``docs/backtest.md``):
+``--pool-baselines`` pools other naive baselines (``none`` for none) with the families, and
+``--classifier-occupation`` gives the P(any) classifier the occupation phase at the origin
+(:class:`models.estimators.logit.EventLogit` ``occupation=True``; its rows are cached apart).
 """
 
 from __future__ import annotations
@@ -22,15 +27,17 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from models.episodes import load_catalog
+from models.estimators.logit import EventLogit
 from training import dataset
 from training.backtest import run_backtest, skill_table
-from training.combination import pool_forward
+from training.combination import POOL_BASELINE, pool_forward
 from training.executors import make_executor
 from training.selection import SELECTED, classifier_factory, model_factories, walk_forward
 
@@ -44,9 +51,11 @@ TYPES = ("all", "kidnapping", "bombing", "suicide_attack", "armed_assault", "ind
 BASELINES = ("zero", "last_value", "mean12", "bootstrap24")
 
 
-def family_rows(name: str, path: Path, origins: str, cache: Path | None) -> pd.DataFrame:
+def family_rows(name: str, path: Path, origins: str, cache: Path | None,
+                occupation_classifier: bool = False) -> pd.DataFrame:
     """Backtest rows of every family and the classifier (from the cache when present)."""
-    cached = cache / f"families_{name}.parquet" if cache else None
+    stem = f"families_{name}" + ("_classifier-occupation" if occupation_classifier else "")
+    cached = cache / f"{stem}.parquet" if cache else None
     if cached is not None and cached.exists():
         return pd.read_parquet(cached)
     cat = load_catalog()
@@ -61,7 +70,8 @@ def family_rows(name: str, path: Path, origins: str, cache: Path | None) -> pd.D
     started = time.perf_counter()
     with make_executor("local", None, None) as runner:
         run_backtest(panel, cat, model_factories(cat), periods, 6, executor=runner,
-                     classifier_factory=classifier_factory(cat), combine=capture)
+                     classifier_factory=partial(EventLogit, catalog=cat, occupation=True)
+                     if occupation_classifier else classifier_factory(cat), combine=capture)
     print(f"{name}: families backtested in {time.perf_counter() - started:.0f} s")
     rows = seen[0]
     if cached is not None:
@@ -76,10 +86,12 @@ def _skills(rows: pd.DataFrame) -> dict[str, Any]:
                 for m, e in entry.items()} for t, entry in table.items()}
 
 
-def score_rules(families: pd.DataFrame) -> dict[str, Any]:
+def score_rules(families: pd.DataFrame, pool_baselines: tuple[str, ...] = (POOL_BASELINE,)
+                ) -> dict[str, Any]:
     """Skills of both rules, overall and on the post-occupation slice, with the time each took."""
     out: dict[str, Any] = {}
-    for rule, combine in (("pool", pool_forward), ("select", walk_forward)):
+    pool = partial(pool_forward, baselines=pool_baselines)
+    for rule, combine in (("pool", pool), ("select", walk_forward)):
         started = time.perf_counter()
         served = combine(families)
         seconds = time.perf_counter() - started
@@ -114,7 +126,12 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(RUNS), help="comma-separated runs")
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--pool-baselines", default=POOL_BASELINE,
+                        help="comma-separated naive baselines pooled with the families, or 'none'")
+    parser.add_argument("--classifier-occupation", action="store_true",
+                        help="backtest the classifier with the occupation phase in its design")
     args = parser.parse_args()
+    bases = tuple(b.strip() for b in args.pool_baselines.split(",") if b.strip() and b.strip() != "none")
     figures: dict[str, Any] = {}
     for name in [n.strip() for n in args.only.split(",") if n.strip()]:
         file_name, origins = RUNS[name]
@@ -122,7 +139,8 @@ def main() -> None:
         if not path.is_file():
             print(f"{name}: {path} not available, skipped")
             continue
-        scores = score_rules(family_rows(name, path, origins, args.cache))
+        rows = family_rows(name, path, origins, args.cache, args.classifier_occupation)
+        scores = score_rules(rows, bases)
         figures[name] = scores
         if not args.json:
             _print(name, scores)

@@ -50,31 +50,38 @@ POOL_BASELINE: Final = Bootstrap24.name
 """The naive baseline pooled with the fitted families (the development period's best baseline)."""
 
 
-def pool_members(predictions: pd.DataFrame, candidates: Sequence[str] | None = None
-                 ) -> tuple[list[str], list[str]]:
+def pool_members(predictions: pd.DataFrame, candidates: Sequence[str] | None = None,
+                 baselines: Sequence[str] = (POOL_BASELINE,)) -> tuple[list[str], list[str]]:
     """The pool's count members and probability members available in ``predictions``.
 
-    Count members: every fitted family with counts (or those in ``candidates``) and
-    :data:`POOL_BASELINE` when present; probability members: the same and the classifier when it
-    has rows. Empty lists when no fitted family is present.
+    Count members: every fitted family with counts (or those in ``candidates``) and the
+    ``baselines`` present (default :data:`POOL_BASELINE`); probability members: the same and the
+    classifier when it has rows. Empty lists when no fitted family is present.
+
+    Raises:
+        ValueError: when ``baselines`` names a model that is not a naive baseline.
     """
+    unknown = [b for b in baselines if b not in BASELINES]
+    if unknown:
+        raise ValueError(f"pool baselines must be among {tuple(BASELINES)}, got {unknown}")
     models = count_models(predictions, candidates)
     fitted = [m for m in models if m not in BASELINES]
     if not fitted:
         return [], []
-    members = fitted + ([POOL_BASELINE] if POOL_BASELINE in models else [])
+    members = fitted + [b for b in baselines if b in models]
     has_clf = bool((predictions["model"] == CLASSIFIER).any())
     return members, members + ([CLASSIFIER_MEMBER] if has_clf else [])
 
 
-def pool_choice(predictions: pd.DataFrame, candidates: Sequence[str] | None = None
-                ) -> dict[str, dict[str, Any]]:
+def pool_choice(predictions: pd.DataFrame, candidates: Sequence[str] | None = None,
+                baselines: Sequence[str] = (POOL_BASELINE,)) -> dict[str, dict[str, Any]]:
     """The choice table serving the pool for every attack type (the selection without fitted families).
 
-    Each entry also carries the mean CRPS of every member over its rows (``crps``) and ``rows``,
-    as :func:`training.selection.select` does.
+    ``baselines`` are the naive baselines pooled with the families (:func:`pool_members`). Each
+    entry also carries the mean CRPS of every member over its rows (``crps``) and ``rows``, as
+    :func:`training.selection.select` does.
     """
-    members, p_members = pool_members(predictions, candidates)
+    members, p_members = pool_members(predictions, candidates, baselines)
     if not members:
         return select(predictions, candidates)
     rows = predictions[predictions["model"].isin(members)]
@@ -125,13 +132,14 @@ def pooled_rows(predictions: pd.DataFrame, choice: Mapping[str, Mapping[str, Any
 
 
 def pool_forward(predictions: pd.DataFrame, candidates: Sequence[str] | None = None, name: str = SELECTED,
-                 reconcile: bool | str = True) -> pd.DataFrame:
+                 reconcile: bool | str = True, baselines: Sequence[str] = (POOL_BASELINE,)
+                 ) -> pd.DataFrame:
     """Out-of-sample rows of the pooled served model: the coherent hurdle of :func:`pooled_rows`.
 
-    The pool's members are fixed by which models ran, not by their scores, so no row's target
-    informs the combination of another.
+    The pool's members (the families that ran and ``baselines``) are fixed by which models ran,
+    not by their scores, so no row's target informs the combination of another.
     """
-    rows = pooled_rows(predictions, pool_choice(predictions, candidates), name)
+    rows = pooled_rows(predictions, pool_choice(predictions, candidates, baselines), name)
     if rows.empty:
         return rows
     finite = np.isfinite(rows["mean"].to_numpy(dtype=float))

@@ -47,14 +47,25 @@ OWN_FEATURES: Final[tuple[str, ...]] = ("ewm3", "ewm12", "since_event", "country
 ALL_FEATURES: Final[tuple[str, ...]] = ("ewm3", "ewm12", "since_event")
 """Features of the region's ``all`` counts added for single attack types."""
 
+OCCUPATION_FEATURES: Final[tuple[str, ...]] = ("phase_during", "phase_after", "post_window", "since_end")
+"""The occupation phase at the origin (``since_end`` as ``log1p``), added when ``occupation`` is on."""
 
-def logit_design(fc: FeatureCube, k: int, r: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """Design rows ``(r[i], m[i])`` of panel type ``k``: ``log1p`` of the features known at ``m``."""
+
+def logit_design(fc: FeatureCube, k: int, r: np.ndarray, m: np.ndarray, occupation: bool = False
+                 ) -> np.ndarray:
+    """Design rows ``(r[i], m[i])`` of panel type ``k``: ``log1p`` of the features known at ``m``.
+
+    With ``occupation``, the region's occupation phase at ``m`` follows (:data:`OCCUPATION_FEATURES`).
+    """
     tf = fc.type_features
     cols = [np.log1p(tf[name][r, k, m]) for name in OWN_FEATURES]
     if k != _ALL_K:
         cols += [np.log1p(tf[name][r, _ALL_K, m]) for name in ALL_FEATURES]
-    width = len(OWN_FEATURES) + (len(ALL_FEATURES) if k != _ALL_K else 0)
+    if occupation:
+        rf = fc.region_features
+        cols += [rf[name][r, m] for name in OCCUPATION_FEATURES[:-1]] + [np.log1p(rf["since_end"][r, m])]
+    width = len(OWN_FEATURES) + (len(ALL_FEATURES) if k != _ALL_K else 0) \
+        + (len(OCCUPATION_FEATURES) if occupation else 0)
     return np.column_stack(cols) if len(r) else np.zeros((0, width))
 
 
@@ -87,6 +98,7 @@ class EventLogit(BaseEstimator):  # type: ignore[misc]
         min_positive: fewest positive (and negative) training rows to fit a regression.
         random_state: seed of the row subsample (the fits themselves are deterministic).
         catalog: occupation episode catalog; ``None`` loads the shipped one.
+        occupation: add the region's occupation phase at the origin to the design.
     """
 
     name = "event_logit"
@@ -100,6 +112,7 @@ class EventLogit(BaseEstimator):  # type: ignore[misc]
     min_positive: int = 10
     random_state: int = 0
     catalog: pd.DataFrame | None = None
+    occupation: bool = False
 
     def fit(self, panel: Panel) -> Self:
         """Fit one regression per attack type and horizon on ``panel`` (the training window)."""
@@ -129,7 +142,7 @@ class EventLogit(BaseEstimator):  # type: ignore[misc]
         empty = np.zeros(0)
         if pos < self.min_positive or len(y) - pos < self.min_positive:
             return _Fit(None, empty, empty), {"method": "fallback-level", "rows": len(y), "positives": pos}
-        x = logit_design(fc, k, r, m)
+        x = logit_design(fc, k, r, m, self.occupation)
         age = (end - h - m).astype(float)
         hold = (m + h) > end - self.holdout_months
         half_life = self._choose_half_life(x, y, age, hold)
@@ -168,7 +181,7 @@ class EventLogit(BaseEstimator):  # type: ignore[misc]
         fc, r, m, out = grid.cube, grid.r, grid.m, grid.out
         n_r, n_t = out.shape[:2]
         for k in range(n_t):
-            x = logit_design(fc, k, r, m)
+            x = logit_design(fc, k, r, m, self.occupation)
             level = recent_level(fc, k, r, m, self.priors_[k]) if n_r else np.zeros(0)
             fallback = 1.0 - np.exp(-level)
             for h in range(1, horizon + 1):

@@ -50,6 +50,14 @@ def test_the_pool_takes_the_fitted_families_and_bootstrap24() -> None:
     assert choice[ALL]["crps"] == {"bootstrap24": 3.0, "pooled_negbin": 4.0, "state_space_series": 5.0}
 
 
+def test_the_pooled_baselines_can_be_chosen_and_must_be_baselines() -> None:
+    members, _ = pool_members(_rows(), baselines=("mean12", "bootstrap24", "last_value"))
+    assert members == ["pooled_negbin", "state_space_series", "mean12", "bootstrap24"]
+    assert pool_members(_rows(), baselines=())[0] == ["pooled_negbin", "state_space_series"]
+    with pytest.raises(ValueError, match="pool baselines"):
+        pool_members(_rows(), baselines=("pooled_negbin",))
+
+
 def test_pooled_rows_are_the_members_mixture() -> None:
     rows = pooled_rows(_rows(), pool_choice(_rows()))
     assert len(rows) == 2 * len(PANEL_TYPES) * 2 and set(rows["model"]) == {SELECTED}

@@ -9,7 +9,8 @@ from sklearn.metrics import roc_auc_score
 
 from models.episodes import load_catalog
 from models.estimators.base import NotFittedError, forecast_index
-from models.estimators.logit import EventLogit
+from models.estimators.logit import OCCUPATION_FEATURES, EventLogit, logit_design
+from models.features import build_cube
 from models.panel import build_panel
 from models.schema import conform_events
 from models.taxonomy import PANEL_TYPES
@@ -108,3 +109,21 @@ def test_single_event_panel_and_errors():
         EventLogit(half_lives=(None, 0.0), catalog=CATALOG).fit(panel)
     with pytest.raises(ValueError, match="half_lives"):
         EventLogit(half_lives=(), catalog=CATALOG).fit(panel)
+
+
+def test_occupation_terms_extend_the_design_with_the_origin_phase(panel):
+    """Off by default (rejected on the development period); on, the phase columns follow the others."""
+    fc = build_cube(panel.truncate("2016-12"), CATALOG)
+    r, m = np.arange(len(panel.regions)), np.full(len(panel.regions), 10)
+    k = PANEL_TYPES.index("bombing")
+    plain, with_phase = logit_design(fc, k, r, m), logit_design(fc, k, r, m, occupation=True)
+    assert with_phase.shape == (len(r), plain.shape[1] + len(OCCUPATION_FEATURES))
+    np.testing.assert_array_equal(with_phase[:, :plain.shape[1]], plain)
+    rf = fc.region_features
+    np.testing.assert_array_equal(with_phase[:, -4], rf["phase_during"][r, m])
+    np.testing.assert_array_equal(with_phase[:, -1], np.log1p(rf["since_end"][r, m]))
+    assert logit_design(fc, k, r[:0], m[:0], occupation=True).shape == (0, with_phase.shape[1])
+    assert EventLogit().occupation is False
+    state = panel.truncate("2016-12")
+    p = EventLogit(catalog=CATALOG, max_horizon=1, occupation=True).fit(state).predict_proba(state, 1)
+    assert np.isfinite(p).all() and ((p > 0) & (p < 1)).all()
