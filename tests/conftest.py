@@ -7,9 +7,13 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from source_fixtures import write_source_fixtures
+
+if TYPE_CHECKING:
+    from mlflow.tracking import MlflowClient
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,13 @@ class MlflowStore:
     tracking_uri: str
     artifact_root: Path
     root: Path
+
+    def client(self) -> MlflowClient:
+        """A client of this store by its own URI (never MLflow's process-wide one, which a model
+        load in another thread of the test process may have pointed elsewhere)."""
+        from mlflow.tracking import MlflowClient
+
+        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
 
 
 @pytest.fixture(scope="session")

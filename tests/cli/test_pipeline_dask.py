@@ -3,7 +3,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from mlflow.tracking import MlflowClient
 from trainkit import synthetic_events
 
 from cli.jobs.train import TrainOptions, train
@@ -27,7 +26,7 @@ def test_training_on_a_dask_cluster_equals_the_serial_one(mlflow_store, dask_sch
     on_dask = train(events, TrainOptions(executor="dask", scheduler=dask_scheduler,
                                          **common))  # type: ignore[arg-type]
     assert on_dask.as_dict()["headline"] == serial.as_dict()["headline"]
-    client = MlflowClient()
+    client = mlflow_store.client()
     tags = [client.get_model_version("threatcast", v).tags[SCORES_TAG] for v in ("1", "2")]
     assert tags[0] == tags[1]
     assert client.get_run(on_dask.run_id).data.params["executor"] == "dask"
@@ -42,5 +41,5 @@ def test_unreachable_scheduler_is_a_clear_error_before_any_run(mlflow_store) -> 
                            models="zero", classifier=False, progress=False)
     with pytest.raises(TrainingError, match="Dask scheduler"):
         train(synthetic_events(), options)
-    client = MlflowClient()
+    client = mlflow_store.client()
     assert client.search_runs([client.get_experiment_by_name("threatcast").experiment_id]) == []

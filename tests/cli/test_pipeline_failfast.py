@@ -5,7 +5,6 @@ import time
 from pathlib import Path
 
 import pytest
-from mlflow.tracking import MlflowClient
 from trainkit import synthetic_events
 
 from cli.jobs.train import TrainingError, TrainOptions, train
@@ -38,7 +37,7 @@ def test_unwritable_artifact_folder_fails_fast(mlflow_store, tmp_path: Path,
     monkeypatch.setenv("THREATCAST_ARTIFACT_ROOT", str(blocker / "artifacts"))
     with pytest.raises(TrainingError, match=r"artifact folder .* is not writable"):
         train(synthetic_events(), FAST)
-    assert MlflowClient().search_runs(["0"]) == []
+    assert mlflow_store.client().search_runs(["0"]) == []
 
 
 @pytest.mark.parametrize("options, message", [
@@ -52,8 +51,8 @@ def test_bad_options_give_one_clear_error_and_no_run(mlflow_store, options: Trai
                                                      message: str) -> None:
     with pytest.raises(TrainingError, match=message):
         train(synthetic_events(months=30), options)
-    exp = MlflowClient().get_experiment_by_name("threatcast")
-    assert exp is None or MlflowClient().search_runs([exp.experiment_id]) == []
+    exp = mlflow_store.client().get_experiment_by_name("threatcast")
+    assert exp is None or mlflow_store.client().search_runs([exp.experiment_id]) == []
 
 
 def test_missing_and_non_canonical_inputs(mlflow_store, tmp_path: Path) -> None:
@@ -74,7 +73,7 @@ def test_interrupted_training_leaves_no_champion(mlflow_store, monkeypatch: pyte
         patch.setattr(Registry, "set_version_tags", boom)
         with pytest.raises(RuntimeError, match="interrupted"):
             train(events, FAST)
-    client = MlflowClient()
+    client = mlflow_store.client()
     versions = client.search_model_versions("name = 'threatcast'")
     assert [str(v.version) for v in versions] == ["1"] and versions[0].aliases == []
     assert "threatcast.complete" not in versions[0].tags

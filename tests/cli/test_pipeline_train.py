@@ -33,7 +33,7 @@ def _artifacts(client: MlflowClient, run_id: str, path: str | None = None) -> se
 def test_training_records_everything_and_serves_the_champion(mlflow_store, tmp_path: Path) -> None:
     events = synthetic_events()
     result = train(events, FAST, catalog=load_catalog())
-    client = MlflowClient()
+    client = mlflow_store.client()
     run = client.get_run(result.run_id)
     assert run.info.status == "FINISHED"
     params = run.data.params

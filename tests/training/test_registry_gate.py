@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 import pytest
-from mlflow.tracking import MlflowClient
 from trainkit import synthetic_events
 
 from cli.jobs.train import TrainOptions, train
@@ -60,7 +59,7 @@ GOOD = TrainOptions(models="mean12,pooled_negbin", classifier=False, **FAMILIES)
 @pytest.mark.slow
 def test_worse_challenger_stays_challenger_better_one_is_promoted(mlflow_store, tmp_path: Path) -> None:
     events = synthetic_events()
-    client = MlflowClient()
+    client = mlflow_store.client()
     first = train(events, ZERO)
     assert first.decision.alias == "champion"
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from mlflow.tracking import MlflowClient
 from trainkit import synthetic_events
 
 from training.fingerprint import events_fingerprint
@@ -110,10 +109,10 @@ def test_tracker_logs_batches_truncates_and_skips_nan(mlflow_store) -> None:
     tracker.log_params(run, {f"p{i}": i for i in range(250)} | {"long": "x" * 9000})
     tracker.log_metrics(run, {"ok": 1.5, "nan": float("nan"), "inf": float("inf")}, step=2)
     tracker.end_run(run)
-    data = MlflowClient().get_run(run).data
+    data = mlflow_store.client().get_run(run).data
     assert len(data.params) == 251 and len(data.params["long"]) == 6000 and data.params["p249"] == "249"
     assert data.metrics == {"ok": 1.5}
-    exp = MlflowClient().get_experiment(tracker.experiment_id())
+    exp = mlflow_store.client().get_experiment(tracker.experiment_id())
     assert exp.artifact_location == mlflow_store.artifact_root.resolve().as_uri()
     assert tracker.timer.calls["tracking"] >= 5
 
