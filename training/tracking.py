@@ -129,18 +129,27 @@ class Tracker:
         self.settings = settings
         self.timer = timer or CallTimer()
         self.uri = settings.resolved_tracking_uri()
-        registry_uri = os.environ.get("MLFLOW_REGISTRY_URI") or self.uri
+        self.registry_uri = os.environ.get("MLFLOW_REGISTRY_URI") or self.uri
+        self._point_mlflow_here()
+        self.client = MlflowClient(tracking_uri=self.uri, registry_uri=self.registry_uri)
+        self._experiment_id: str | None = None
+        self._open: dict[str, None] = {}  # runs started and not yet ended, oldest first
+
+    def _point_mlflow_here(self) -> None:
+        """Point MLflow's process-wide URIs (used by the fluent calls of :meth:`log_pyfunc`) here.
+
+        Done again before every fluent call: another component of the process (a model load in a
+        worker thread) may have pointed them elsewhere since. MLflow also exports them to the
+        environment; the process's own settings are kept as they were.
+        """
         saved = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
-        mlflow.set_tracking_uri(self.uri)  # for the fluent calls of log_pyfunc
-        mlflow.set_registry_uri(registry_uri)
-        for key, value in saved.items():  # MLflow also exports them: keep the process's settings as they were
+        mlflow.set_tracking_uri(self.uri)
+        mlflow.set_registry_uri(self.registry_uri)
+        for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        self.client = MlflowClient(tracking_uri=self.uri, registry_uri=registry_uri)
-        self._experiment_id: str | None = None
-        self._open: dict[str, None] = {}  # runs started and not yet ended, oldest first
 
     @contextmanager
     def call(self, what: str, kind: str = "tracking") -> Iterator[None]:
@@ -247,6 +256,7 @@ class Tracker:
 
     def log_pyfunc(self, run_id: str, **kwargs: Any) -> str:
         """Log a pyfunc model into ``run_id`` (``mlflow.pyfunc.log_model`` arguments); return its URI."""
+        self._point_mlflow_here()
         with self.call("log the model bundle"), _quiet("mlflow.pyfunc", "mlflow.models"), \
                 mlflow.start_run(run_id=run_id, nested=True):
             info = mlflow.pyfunc.log_model(**kwargs)

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
@@ -157,3 +158,24 @@ def test_a_tracker_leaves_the_environment_as_it_was(tmp_path: Path, monkeypatch:
     finally:
         mlflow.set_tracking_uri(None)
         mlflow.set_registry_uri(None)  # type: ignore[arg-type]
+
+
+class _Constant(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+    def predict(self, context, model_input, params=None):
+        return model_input
+
+
+def test_the_model_is_logged_to_the_trackers_store_when_mlflow_was_pointed_elsewhere(
+        mlflow_store, tmp_path: Path) -> None:
+    """A model load in another thread may move MLflow's process-wide URI; the bundle still lands here."""
+    tracker = Tracker(TrainingSettings())
+    run = tracker.start_run("unit")
+    elsewhere = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    mlflow.set_tracking_uri(elsewhere)
+    mlflow.set_registry_uri(elsewhere)
+    uri = tracker.log_pyfunc(run, name="bundle", python_model=_Constant())
+    tracker.end_run(run)
+    assert mlflow.get_tracking_uri() == mlflow_store.tracking_uri
+    logged = mlflow_store.client().get_logged_model(uri.removeprefix("models:/"))
+    assert logged.source_run_id == run
+    assert not (tmp_path / "elsewhere.db").exists()
