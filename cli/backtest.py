@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.errors import CommandError
+from models.coverage import coverage
 from models.episodes import load_catalog
 from models.taxonomy import ALL
 from training import dataset
@@ -78,7 +79,8 @@ def backtest_command(
     try:
         combine_rows = combiner(combine)
         cat = load_catalog(catalog)
-        panel = dataset.load(dataset.split_paths(events), fmt).panel
+        data = dataset.load(dataset.split_paths(events), fmt)
+        panel, observed = data.panel, coverage(data.used_events()).regions() or None
         chosen_origins = dataset.origins(panel, origins, horizon, DEFAULT_ORIGINS)
         wants_clf = models is None or CLASSIFIER in [m.strip() for m in models.split(",")]
         if not resolve_models(models, model_factories(cat)):
@@ -88,7 +90,8 @@ def backtest_command(
                 chosen = resolve_models(models, model_factories(model_catalog))
                 clf = classifier_factory(model_catalog) if wants_clf else None
                 return run_backtest(panel, cat, chosen, chosen_origins, horizon, executor=runner,
-                                    classifier_factory=clf, combine=combine_rows, warmup=warmup)
+                                    classifier_factory=clf, combine=combine_rows, warmup=warmup,
+                                    observed=observed)
             if with_ablation:
                 ablation = run_ablation(run, cat)
                 result = ablation.with_features

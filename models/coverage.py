@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 
 from models.panel import event_months
@@ -135,3 +136,15 @@ def is_observed(observed: Mapping[str, Sequence[str]] | None, region_id: str, at
         return True
     types = observed.get(region_id)
     return types is None or attack_type in types
+
+
+def observed_mask(frame: pd.DataFrame, observed: Mapping[str, Sequence[str]] | None) -> np.ndarray:
+    """Per row of ``frame`` (``region_id``, ``attack_type``), :func:`is_observed` as a boolean array."""
+    if observed is None or frame.empty:
+        return np.ones(len(frame), dtype=bool)
+    regions = frame["region_id"].astype(str)
+    types = frame["attack_type"].astype(str)
+    pairs = pd.Index([f"{r}\x1f{t}" for r, listed in observed.items() for t in listed])
+    listed = regions.isin(list(observed)).to_numpy()
+    found = (regions + "\x1f" + types).isin(pairs).to_numpy()
+    return np.asarray((types == ALL).to_numpy() | ~listed | found)

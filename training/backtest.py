@@ -22,6 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from models.coverage import observed_mask
 from models.distributions import CountPredictive
 from models.episodes import occupation_status
 from models.estimators.base import Forecaster, forecast_index
@@ -92,6 +93,8 @@ class BacktestResult:
         baselines: names of the baseline models among the models.
         executor: description of what ran the origins.
         warmup_origins: origins forecast only as the selection's track record (not scored).
+        unobserved_rows: forecast rows left out of the predictions and the scores because no source
+            of the region can observe their attack type (their zeros are no data).
     """
 
     predictions: pd.DataFrame
@@ -103,6 +106,7 @@ class BacktestResult:
     baselines: list[str]
     executor: dict[str, Any] = field(default_factory=dict)
     warmup_origins: list[str] = field(default_factory=list)
+    unobserved_rows: int = 0
 
     @property
     def models(self) -> list[str]:
@@ -404,7 +408,8 @@ def run_backtest(panel: Panel, catalog: pd.DataFrame, models: Mapping[str, Calla
                  classifier_factory: Callable[[], Classifier] | None = None,
                  baselines: Sequence[str] | None = None,
                  combine: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
-                 warmup: int = 0) -> BacktestResult:
+                 warmup: int = 0, observed: Mapping[str, Sequence[str]] | None = None
+                 ) -> BacktestResult:
     """Run the rolling-origin backtest of ``models`` over ``origins``.
 
     Args:
@@ -424,6 +429,9 @@ def run_backtest(panel: Panel, catalog: pd.DataFrame, models: Mapping[str, Calla
             only as evidence for ``combine``: a walk-forward selection then starts the scored period
             with the track record a deployed service would have, instead of a blind default. Their
             rows are dropped before scoring; every model is scored on the same origins.
+        observed: region -> the attack types its sources can observe (:mod:`models.coverage`);
+            rows of other types in that region are dropped after ``combine`` (which still sees
+            them) and before scoring, so no score counts a zero that is no data. ``None`` keeps all.
 
     Raises:
         ValueError: on no models, a bad horizon or an origin with nothing to score.
@@ -456,6 +464,10 @@ def run_backtest(panel: Panel, catalog: pd.DataFrame, models: Mapping[str, Calla
     if extra:
         warm = predictions["origin"].astype(str).isin([str(p) for p in extra])
         predictions = predictions[~warm].reset_index(drop=True)
+    seen = observed_mask(predictions, observed)
+    unobserved = int((~seen).sum())
+    if unobserved:
+        predictions = predictions[seen].reset_index(drop=True)
     t1 = time.perf_counter()
     scores = score_predictions(predictions, base)
     timings: dict[str, Any] = {"origins": t_run, "combine": t1 - t_combine,
@@ -467,4 +479,4 @@ def run_backtest(panel: Panel, catalog: pd.DataFrame, models: Mapping[str, Calla
     return BacktestResult(predictions=predictions, scores=scores, headline=headline(scores, base),
                           timings=timings, origins=[str(p) for p in periods], horizon=horizon,
                           baselines=base, executor=runner.describe(),
-                          warmup_origins=[str(p) for p in extra])
+                          warmup_origins=[str(p) for p in extra], unobserved_rows=unobserved)

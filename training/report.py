@@ -142,9 +142,14 @@ def _json_safe(value: Any) -> Any:
 
 
 def summary(result: BacktestResult, choice: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
-    """JSON-ready summary: origins, warm-up origins, horizon, models, baselines, headline, timings, choice."""
+    """JSON-ready summary: origins, warm-up origins, horizon, models, baselines, headline, timings, choice.
+
+    ``unobserved_rows`` counts the forecast rows not scored because the region's sources cannot
+    observe their attack type.
+    """
     return _json_safe({
         "origins": result.origins, "warmup_origins": result.warmup_origins,
+        "unobserved_rows": result.unobserved_rows,
         "horizon": result.horizon, "models": result.models,
         "baselines": result.baselines, "headline": result.headline,
         "timings": {k: round(float(v), 3) for k, v in result.timings.items()},

@@ -254,7 +254,8 @@ def _run(events: EventsInput, opts: TrainOptions, conf: TrainingSettings, catalo
         with progress.step("backtest", f"backtesting {len(factories)} families on {len(data.origins)} "
                            "origins", timings):
             result = run_backtest(data.panel, cat, factories, data.origins, opts.horizon, executor=runner,
-                                  classifier_factory=clf, combine=combiner(opts.combine))
+                                  classifier_factory=clf, combine=combiner(opts.combine),
+                                  observed=data.coverage.regions() or None)
         stack.close()  # release the workers before the final fit
         with progress.step("fit", "fitting the served model on all data", timings):
             choice = served_choice(result.predictions, opts.combine)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from models.coverage import CODEBOOKS, TEXT_TYPES, Coverage, coverage, is_observed
+from models.coverage import CODEBOOKS, TEXT_TYPES, Coverage, coverage, is_observed, observed_mask
 from models.methods import ACLED_METHOD_LABELS
 from models.schema import conform_events
 from models.taxonomy import ATTACK_TYPES
@@ -141,3 +141,14 @@ def test_ucdp_observes_bombing_in_ninawa_but_not_where_no_headline_gave_a_method
     texted = set(events.loc[events["method_source"] == "text", "region_id"])
     assert len(narrow) >= 20 and texted.isdisjoint(narrow)
     assert set(regions) - set(narrow) == texted
+
+
+def test_observed_mask_is_is_observed_per_row() -> None:
+    observed = {"MLI.gao": ["armed_assault", "bombing"], "IRQ.ninawa": ["armed_clash"]}
+    frame = pd.DataFrame({"region_id": ["MLI.gao", "MLI.gao", "IRQ.ninawa", "IRQ.ninawa", "NER.tillaberi"],
+                          "attack_type": ["bombing", "kidnapping", "all", "bombing", "kidnapping"]})
+    mask = observed_mask(frame, observed)
+    assert mask.tolist() == [True, False, True, False, True]
+    assert mask.tolist() == [is_observed(observed, r, t) for r, t in zip(frame["region_id"],
+                                                                        frame["attack_type"], strict=True)]
+    assert observed_mask(frame, None).all() and observed_mask(frame.iloc[0:0], observed).shape == (0,)

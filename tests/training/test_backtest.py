@@ -202,3 +202,26 @@ def test_warmup_origins_feed_the_selection_but_are_not_scored(panel, demo, resul
     assert not np.allclose(first["crps"].to_numpy(), blind["crps"].to_numpy())
     with pytest.raises(ValueError, match="warmup"):
         run_backtest(panel, demo.episodes, BASELINES, origins, horizon=3, warmup=-1)
+
+
+def test_types_a_region_cannot_observe_are_not_scored(panel, demo, result):
+    """A region whose sources observe only armed assault: its other types' zeros are no data."""
+    origins = pd.period_range("2018-03", "2018-10", freq="M")
+    region = str(panel.regions.index[0])
+    observed = {region: ["armed_assault"]}
+    masked = run_backtest(panel, demo.episodes, BASELINES, origins, horizon=3, combine=walk_forward,
+                          observed=observed)
+    pred, full = masked.predictions, result.predictions
+    mine = pred[pred["region_id"] == region]
+    assert set(mine["attack_type"]) == {ALL, "armed_assault"}
+    dropped = (full["region_id"] == region) & ~full["attack_type"].isin([ALL, "armed_assault"])
+    assert masked.unobserved_rows == int(dropped.sum()) > 0
+    assert len(pred) == len(full) - masked.unobserved_rows
+    assert summary(masked)["unobserved_rows"] == masked.unobserved_rows
+    # the rows kept are the same forecasts, so the other regions score as before
+    keys = ["model", "region_id", "attack_type", "origin", "horizon"]
+    both = full[~dropped].merge(pred, on=keys, suffixes=("", "_masked"))
+    assert len(both) == len(pred)
+    np.testing.assert_allclose(both["crps"], both["crps_masked"])
+    assert run_backtest(panel, demo.episodes, BASELINES, origins[:1], horizon=1,
+                        observed=None).unobserved_rows == 0
