@@ -4,7 +4,8 @@ Runs the rolling-origin backtest of every family once per run below, then builds
 under both rules from the same family rows (:func:`training.combination.pool_forward` and
 :func:`training.selection.walk_forward`) and prints, overall and on the post-occupation slice (rows
 whose region was within 24 months after an occupation ended), the CRPS and Brier skill against the
-best baseline on the same rows, with 90% block-bootstrap intervals over origins and regions.
+best baseline on the same rows, with 90% block-bootstrap intervals over origins and regions. As in
+``threatcast backtest``, rows of a type the region's sources cannot observe are not scored.
 
 Runs (files from ../shared/data, skipped when absent):
 
@@ -27,12 +28,14 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from models.coverage import coverage, observed_mask
 from models.episodes import load_catalog
 from models.estimators.logit import EventLogit
 from training import dataset
@@ -86,9 +89,12 @@ def _skills(rows: pd.DataFrame) -> dict[str, Any]:
                 for m, e in entry.items()} for t, entry in table.items()}
 
 
-def score_rules(families: pd.DataFrame, pool_baselines: tuple[str, ...] = (POOL_BASELINE,)
-                ) -> dict[str, Any]:
-    """Skills of both rules, overall and on the post-occupation slice, with the time each took."""
+def score_rules(families: pd.DataFrame, pool_baselines: tuple[str, ...] = (POOL_BASELINE,),
+                observed: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
+    """Skills of both rules, overall and on the post-occupation slice, with the time each took.
+
+    Rows of types a region cannot observe (``observed``) are combined but not scored.
+    """
     out: dict[str, Any] = {}
     pool = partial(pool_forward, baselines=pool_baselines)
     for rule, combine in (("pool", pool), ("select", walk_forward)):
@@ -96,6 +102,7 @@ def score_rules(families: pd.DataFrame, pool_baselines: tuple[str, ...] = (POOL_
         served = combine(families)
         seconds = time.perf_counter() - started
         rows = pd.concat([families, served], ignore_index=True)
+        rows = rows[observed_mask(rows, observed)]
         entry: dict[str, Any] = {"seconds": round(seconds, 2), "overall": _skills(rows)}
         post = rows[rows["post_occupation"].to_numpy(dtype=bool)]
         entry["post_occupation"] = _skills(post) if len(post) else {}
@@ -140,7 +147,8 @@ def main() -> None:
             print(f"{name}: {path} not available, skipped")
             continue
         rows = family_rows(name, path, origins, args.cache, args.classifier_occupation)
-        scores = score_rules(rows, bases)
+        observed = coverage(dataset.load([path], "auto").used_events()).regions()
+        scores = score_rules(rows, bases, observed)
         figures[name] = scores
         if not args.json:
             _print(name, scores)
