@@ -15,12 +15,15 @@ Runs (files from ../shared/data, skipped when absent):
 
     .venv/bin/python bench/bench_combination.py [--only acled-dev,ucdp] [--cache DIR] [--json]
         [--pool-baselines bootstrap24,mean12] [--classifier-occupation]
+        [--classifier-penalty-scale standardised]
 
 ``--cache DIR`` keeps each run's family rows (parquet) so the rules can be re-scored quickly.
 Two variants tried on the development period and not served (``docs/backtest.md``):
 ``--pool-baselines`` pools other naive baselines (``none`` for none) with the families, and
 ``--classifier-occupation`` gives the P(any) classifier the occupation phase at the origin
 (:class:`models.estimators.logit.EventLogit` ``occupation=True``; its rows are cached apart).
+``--classifier-penalty-scale standardised`` backtests the classifier with the L2 penalty on the
+standardised design, as served before the ``log1p`` penalty (cached apart too).
 """
 
 from __future__ import annotations
@@ -37,12 +40,12 @@ import pandas as pd
 
 from models.coverage import coverage, observed_mask
 from models.episodes import load_catalog
-from models.estimators.logit import EventLogit
+from models.estimators.logit import PENALTY_SCALES, EventLogit
 from training import dataset
 from training.backtest import run_backtest, skill_table
 from training.combination import POOL_BASELINE, pool_forward
 from training.executors import make_executor
-from training.selection import SELECTED, classifier_factory, model_factories, walk_forward
+from training.selection import SELECTED, model_factories, walk_forward
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 RUNS = {
@@ -55,9 +58,10 @@ BASELINES = ("zero", "last_value", "mean12", "bootstrap24")
 
 
 def family_rows(name: str, path: Path, origins: str, cache: Path | None,
-                occupation_classifier: bool = False) -> pd.DataFrame:
+                occupation_classifier: bool = False, penalty_scale: str = "log1p") -> pd.DataFrame:
     """Backtest rows of every family and the classifier (from the cache when present)."""
-    stem = f"families_{name}" + ("_classifier-occupation" if occupation_classifier else "")
+    stem = f"families_{name}" + ("_classifier-occupation" if occupation_classifier else "") \
+        + ("" if penalty_scale == "log1p" else f"_classifier-{penalty_scale}")
     cached = cache / f"{stem}.parquet" if cache else None
     if cached is not None and cached.exists():
         return pd.read_parquet(cached)
@@ -73,8 +77,8 @@ def family_rows(name: str, path: Path, origins: str, cache: Path | None,
     started = time.perf_counter()
     with make_executor("local", None, None) as runner:
         run_backtest(panel, cat, model_factories(cat), periods, 6, executor=runner,
-                     classifier_factory=partial(EventLogit, catalog=cat, occupation=True)
-                     if occupation_classifier else classifier_factory(cat), combine=capture)
+                     classifier_factory=partial(EventLogit, catalog=cat, occupation=occupation_classifier,
+                                                penalty_scale=penalty_scale), combine=capture)
     print(f"{name}: families backtested in {time.perf_counter() - started:.0f} s")
     rows = seen[0]
     if cached is not None:
@@ -137,6 +141,8 @@ def main() -> None:
                         help="comma-separated naive baselines pooled with the families, or 'none'")
     parser.add_argument("--classifier-occupation", action="store_true",
                         help="backtest the classifier with the occupation phase in its design")
+    parser.add_argument("--classifier-penalty-scale", default="log1p", choices=PENALTY_SCALES,
+                        help="what the classifier's L2 penalty acts on")
     args = parser.parse_args()
     bases = tuple(b.strip() for b in args.pool_baselines.split(",") if b.strip() and b.strip() != "none")
     figures: dict[str, Any] = {}
@@ -146,7 +152,8 @@ def main() -> None:
         if not path.is_file():
             print(f"{name}: {path} not available, skipped")
             continue
-        rows = family_rows(name, path, origins, args.cache, args.classifier_occupation)
+        rows = family_rows(name, path, origins, args.cache, args.classifier_occupation,
+                           args.classifier_penalty_scale)
         observed = coverage(dataset.load([path], "auto").used_events()).regions()
         scores = score_rules(rows, bases, observed)
         figures[name] = scores

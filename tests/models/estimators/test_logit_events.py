@@ -127,3 +127,42 @@ def test_occupation_terms_extend_the_design_with_the_origin_phase(panel):
     state = panel.truncate("2016-12")
     p = EventLogit(catalog=CATALOG, max_horizon=1, occupation=True).fit(state).predict_proba(state, 1)
     assert np.isfinite(p).all() and ((p > 0) & (p < 1)).all()
+
+
+def _rare_type_with_a_late_burst() -> tuple[pd.DataFrame, str]:
+    """Twelve scattered indirect-fire events in seven years, then 3 and 25 in one region's last months."""
+    rng = np.random.default_rng(1)
+    start = pd.Period("2011-01", freq="M")
+    parts = [spell_events(0, n_regions=24)]
+    for _ in range(12):
+        region, month = f"MLI.r{rng.integers(0, 24)}", start + int(rng.integers(6, 70))
+        parts.append(one_event(region, str(month.start_time.date() + pd.Timedelta(days=5)), "indirect_fire"))
+    for offset, n in ((82, 3), (83, 25)):
+        day = str((start + offset).start_time.date() + pd.Timedelta(days=9))
+        for j in range(n):
+            parts.append(one_event("MLI.r3", day, "indirect_fire").assign(event_id=f"burst:{offset}:{j}"))
+    return conform_events(pd.concat(parts, ignore_index=True)), "MLI.r3"
+
+
+def test_penalty_on_the_log1p_scale_keeps_a_rare_type_from_certainty():
+    """A rare type's standardised columns have a tiny spread: a burst far outside it reads as certain."""
+    events, burst_region = _rare_type_with_a_late_burst()
+    panel = build_panel(events, "2017-12")
+    index = forecast_index(panel, 1)
+    rare = (index["attack_type"] == "indirect_fire").to_numpy()
+    burst = rare & (index["region_id"] == burst_region).to_numpy()
+    p = {}
+    for scale in ("log1p", "standardised"):
+        model = EventLogit(catalog=CATALOG, max_horizon=1, penalty_scale=scale).fit(panel)
+        assert model.report_["fits"]["indirect_fire/h1"]["method"] == "logistic"
+        p[scale] = model.predict_proba(panel, 1)
+    # standardised: certainty in the burst region, (almost) impossibility everywhere else
+    assert p["standardised"][burst][0] > 0.99
+    assert p["standardised"][rare & ~burst].max() < 1e-3
+    # log1p: the burst region is the most likely by far, yet not certain; the others stay possible
+    assert 0.05 < p["log1p"][burst][0] < 0.5
+    assert p["log1p"][rare & ~burst].max() < p["log1p"][burst][0] / 5
+    assert p["log1p"][rare & ~burst].min() > 1e-3
+    assert EventLogit().penalty_scale == "log1p"
+    with pytest.raises(ValueError, match="penalty_scale"):
+        EventLogit(catalog=CATALOG, penalty_scale="unit").fit(panel)
