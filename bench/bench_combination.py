@@ -45,7 +45,7 @@ from training import dataset
 from training.backtest import run_backtest, skill_table
 from training.combination import POOL_BASELINE, pool_forward
 from training.executors import make_executor
-from training.selection import SELECTED, model_factories, walk_forward
+from training.selection import SELECTED, classifier_factory, model_factories, walk_forward
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 RUNS = {
@@ -78,7 +78,9 @@ def family_rows(name: str, path: Path, origins: str, cache: Path | None,
     with make_executor("local", None, None) as runner:
         run_backtest(panel, cat, model_factories(cat), periods, 6, executor=runner,
                      classifier_factory=partial(EventLogit, catalog=cat, occupation=occupation_classifier,
-                                                penalty_scale=penalty_scale), combine=capture)
+                                                penalty_scale=penalty_scale)
+                     if occupation_classifier or penalty_scale != "log1p" else classifier_factory(cat),
+                     combine=capture)
     print(f"{name}: families backtested in {time.perf_counter() - started:.0f} s")
     rows = seen[0]
     if cached is not None:
