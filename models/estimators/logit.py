@@ -172,10 +172,11 @@ class EventLogit(BaseEstimator):  # type: ignore[misc]
         return fit, note
 
     def _fit_rows(self, x: np.ndarray, y: np.ndarray, age: np.ndarray, half_life: float | None) -> _Fit:
-        z, center, scale = standardise(x)
         if self.penalty_scale == "log1p":
-            scale = np.ones_like(scale)
+            center, scale = x.mean(axis=0), np.ones(x.shape[1])
             z = x - center
+        else:
+            z, center, scale = standardise(x)
         weight = None if half_life is None else 0.5 ** ((age - age.min()) / float(half_life))
         model = LogisticRegression(C=self.C, max_iter=1000).fit(z, y, sample_weight=weight)
         return _Fit(model, center, scale)
