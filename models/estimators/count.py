@@ -10,7 +10,10 @@ region's recent rate. A fixed ridge penalty on the standardised coefficients shr
 (little Fisher information) toward that level and barely touches busy ones. The dispersion
 ``alpha`` is estimated by the method of moments from a Poisson fit and re-estimated after the NB
 fit; its multiplier (0, 0.25, 0.5 or 1) is chosen out of time, by the NB log-likelihood of the
-training window's last 12 target months under a fit on the earlier rows.
+training window's last 12 target months under a fit on the earlier rows, jointly with the
+dispersion's *power* ``p`` (NB-P: variance ``mu + alpha * mu ** p``; 2 is NB2, 1 is NB1): one NB2
+``alpha`` pooled across quiet and busy regions gives quiet rows too few zeros and busy rows too
+many, and a lower power lets the data spread the dispersion by level instead.
 
 Sparse or unstable targets never crash the fit: too few positive rows -> ``fallback-mean`` (the
 shrunken recent level, with moment dispersion); a failed, non-finite or exploding NB fit ->
@@ -54,6 +57,8 @@ _MIN_ALPHA = 1e-3
 _MAX_COEF = 25.0
 ALPHA_SCALES: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)
 """Candidate multipliers of the moment dispersion, chosen out of time by :func:`dispersion_scale`."""
+POWERS: tuple[float, ...] = (2.0, 1.5, 1.0)
+"""Candidate dispersion powers (NB-P), chosen with the multiplier; ties keep the earlier (NB2 first)."""
 DRIVERS: dict[str, tuple[str, ...]] = {
     "recent trend": ("own_lag0", "own_lag1", "own_lag2", "own_roll3", "own_roll6", "own_ewm3",
                      "own_since_event", "all_lag0", "all_roll3", "all_ewm3", "all_since_event"),
@@ -80,10 +85,11 @@ class CountFit:
         coef: coefficients on the standardised design (intercept first); empty for the fallback.
         center: design column means.
         scale: design column standard deviations (1 where constant).
-        alpha: NB dispersion of the predictive distribution.
+        alpha: NB dispersion of the predictive distribution (at mean 1 when ``power`` != 2).
         eta_cap: upper cap of the linear predictor.
         reason: why this method was chosen.
         rows: training rows used.
+        power: dispersion power ``p`` (variance ``mu + alpha * mu ** p``; 2 is NB2).
     """
 
     method: str
@@ -94,6 +100,7 @@ class CountFit:
     eta_cap: float
     reason: str
     rows: int
+    power: float = 2.0
 
     def mean(self, x: np.ndarray, level: np.ndarray) -> np.ndarray:
         """Expected counts for design rows ``x`` and region levels ``level`` (the offset)."""
@@ -104,22 +111,41 @@ class CountFit:
         eta = np.log(level) + self.coef[0] + z @ self.coef[1:]
         return np.exp(np.minimum(eta, self.eta_cap))
 
+    def dispersion(self, mu: np.ndarray) -> np.ndarray:
+        """NB2 dispersion of each row with expected count ``mu`` (see :func:`row_alpha`)."""
+        return row_alpha(self.alpha, mu, self.power)
 
-def moment_alpha(y: np.ndarray, mu: np.ndarray) -> float:
-    """Method-of-moments NB dispersion: ``sum((y - mu)^2 - y) / sum(mu^2)``, clipped to a sane range."""
-    denom = float(np.sum(mu * mu))
+
+def row_alpha(alpha: float, mu: np.ndarray, power: float = 2.0) -> np.ndarray:
+    """Per-row NB2 dispersion of an NB-P model: ``alpha * mu ** (power - 2)``, clipped to a sane range.
+
+    The NB-P variance ``mu + alpha * mu ** power`` is the NB2 variance ``mu + a * mu ** 2`` with
+    ``a = alpha * mu ** (power - 2)``; ``alpha`` 0 stays Poisson.
+    """
+    mu = np.maximum(np.asarray(mu, dtype=float), 1e-10)
+    if alpha <= 0:
+        return np.zeros_like(mu)
+    if power == 2.0:
+        return np.full_like(mu, alpha)
+    return np.clip(alpha * mu ** (power - 2.0), 0.0, _MAX_ALPHA)
+
+
+def moment_alpha(y: np.ndarray, mu: np.ndarray, power: float = 2.0) -> float:
+    """Method-of-moments NB-P dispersion: ``sum((y - mu)^2 - y) / sum(mu^power)``, clipped to a sane range."""
+    mu = np.asarray(mu, dtype=float)
+    denom = float(np.sum(np.maximum(mu, 0.0) ** power))
     if denom <= 0:
         return _MIN_ALPHA
     value = float(np.sum((y - mu) ** 2 - y)) / denom
     return float(np.clip(value, _MIN_ALPHA, _MAX_ALPHA))
 
 
-def nb_loglik(y: np.ndarray, mu: np.ndarray, alpha: float) -> float:
-    """Total NB2 log-likelihood of counts ``y`` under means ``mu`` and dispersion ``alpha``."""
+def nb_loglik(y: np.ndarray, mu: np.ndarray, alpha: float, power: float = 2.0) -> float:
+    """Total NB-P log-likelihood of counts ``y`` under means ``mu``, dispersion ``alpha`` and ``power``."""
     mu = np.maximum(np.asarray(mu, dtype=float), 1e-10)
     if alpha < 1e-6:
         return float(stats.poisson.logpmf(y, mu).sum())
-    n = 1.0 / alpha
+    n = 1.0 / np.maximum(row_alpha(alpha, mu, power), 1e-6)
     return float(stats.nbinom.logpmf(y, n, n / (n + mu)).sum())
 
 
@@ -136,24 +162,36 @@ def _nb_coef(design: np.ndarray, y: np.ndarray, offset: np.ndarray, *, l2: float
 
 def dispersion_scale(design: np.ndarray, y: np.ndarray, offset: np.ndarray, hold: np.ndarray, *,
                      l2: float, maxiter: int, eta_cap: float,
-                     scales: tuple[float, ...] = ALPHA_SCALES) -> float:
-    """Out-of-time choice of the multiplier of the moment dispersion.
+                     scales: tuple[float, ...] = ALPHA_SCALES,
+                     powers: tuple[float, ...] = POWERS) -> tuple[float, float]:
+    """Out-of-time choice of the multiplier of the moment dispersion and of its power.
 
     Fits on the rows before the hold-out (the most recent target months of the training window)
-    and returns the scale whose NB log-likelihood on the hold-out is highest. The moment estimate
-    is inflated by a few large residuals; this lets the data say by how much.
+    and returns the ``(scale, power)`` whose NB-P log-likelihood on the hold-out is highest, the
+    moment dispersion of each power estimated on the earlier rows. The moment estimate is inflated
+    by a few large residuals, and one NB2 dispersion pooled across quiet and busy regions misplaces
+    the zeros; this lets the data say by how much and how the dispersion scales with the level.
+    Ties keep the earlier candidate (powers in order, then scales).
     """
     early = ~hold
-    coef, alpha = _nb_coef(design[early], y[early], offset[early], l2=l2, maxiter=maxiter,
-                           eta_cap=eta_cap)
+    coef, _ = _nb_coef(design[early], y[early], offset[early], l2=l2, maxiter=maxiter,
+                       eta_cap=eta_cap)
+    mu_early = np.exp(np.minimum(offset[early] + design[early] @ coef, eta_cap))
     mu = np.exp(np.minimum(offset[hold] + design[hold] @ coef, eta_cap))
-    scores = [nb_loglik(y[hold], mu, c * alpha) for c in scales]
-    return float(scales[int(np.argmax(scores))])
+    best, choice = -np.inf, (1.0, 2.0)
+    for power in powers:
+        alpha = moment_alpha(y[early], mu_early, power)
+        for c in scales:
+            score = nb_loglik(y[hold], mu, c * alpha, power)
+            if score > best + 1e-9:
+                best, choice = score, (float(c), float(power))
+    return choice
 
 
 def fit_count_regression(x: np.ndarray, y: np.ndarray, level: np.ndarray, *, min_positive: int,
                          l2: float, maxiter: int, cap_factor: float = 1.0,
-                         hold: np.ndarray | None = None) -> CountFit:
+                         hold: np.ndarray | None = None,
+                         powers: tuple[float, ...] = POWERS) -> CountFit:
     """Fit one NB regression with its fallbacks (see the module docstring).
 
     Args:
@@ -165,8 +203,9 @@ def fit_count_regression(x: np.ndarray, y: np.ndarray, level: np.ndarray, *, min
         l2: fixed ridge penalty on the standardised coefficients (see :func:`irls`).
         maxiter: IRLS iteration cap.
         cap_factor: the expected count is capped at ``cap_factor`` times the largest training count.
-        hold: rows held out to choose the dispersion scale (:func:`dispersion_scale`); ``None`` or
-            too few positive rows before it keeps the moment estimate.
+        hold: rows held out to choose the dispersion scale and power (:func:`dispersion_scale`);
+            ``None`` or too few positive rows before it keeps the NB2 moment estimate.
+        powers: candidate dispersion powers (``(2.0,)`` keeps NB2).
     """
     n_pos = int((y > 0).sum())
     offset = np.log(np.maximum(level, 1e-8))
@@ -183,15 +222,18 @@ def fit_count_regression(x: np.ndarray, y: np.ndarray, level: np.ndarray, *, min
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            scale_alpha = 1.0
+            scale_alpha, power = 1.0, 2.0
             if hold is not None and hold.any() and int((y[~hold] > 0).sum()) >= min_positive:
-                scale_alpha = dispersion_scale(design, y, offset, hold, l2=l2, maxiter=maxiter,
-                                               eta_cap=eta_cap)
+                scale_alpha, power = dispersion_scale(design, y, offset, hold, l2=l2, maxiter=maxiter,
+                                                      eta_cap=eta_cap, powers=powers)
             coef, alpha = _nb_coef(design, y, offset, l2=l2, maxiter=maxiter, eta_cap=eta_cap)
             if not np.isfinite(coef).all() or np.abs(coef).max() > _MAX_COEF:
                 raise FloatingPointError("coefficients diverged")
+            if power != 2.0:
+                alpha = moment_alpha(y, np.exp(np.minimum(offset + design @ coef, eta_cap)), power)
             return CountFit("negbin", coef, center, scale, scale_alpha * alpha, eta_cap,
-                            f"{n_pos} positive rows; dispersion x{scale_alpha:g}", len(y))
+                            f"{n_pos} positive rows; dispersion x{scale_alpha:g}, power {power:g}",
+                            len(y), power)
         except _FIT_ERRORS as exc:
             reason = f"negbin failed ({exc}); ridge Poisson"
         try:
@@ -257,7 +299,8 @@ class PooledNegBin(Forecaster):
         maxiter: IRLS iteration cap.
         cap_factor: expected counts are capped at this multiple of the largest training count.
         dispersion_months: most recent target months held out to choose the dispersion scale
-            (0 keeps the moment estimate).
+            and power (0 keeps the NB2 moment estimate).
+        powers: candidate dispersion powers chosen there (``(2.0,)``: NB2 only).
         random_state: seed of the row subsample.
         catalog: occupation episode catalog; ``None`` loads the shipped one.
     """
@@ -272,6 +315,7 @@ class PooledNegBin(Forecaster):
     maxiter: int = 50
     cap_factor: float = 1.0
     dispersion_months: int = 12
+    powers: tuple[float, ...] = POWERS
     random_state: int = 0
     catalog: pd.DataFrame | None = None
 
@@ -311,7 +355,8 @@ class PooledNegBin(Forecaster):
         last = len(fc.months) - 1
         hold = (m + h) > last - self.dispersion_months if self.dispersion_months > 0 else None
         return fit_count_regression(x, y, level, min_positive=self.min_positive, l2=self.l2,
-                                    maxiter=self.maxiter, cap_factor=self.cap_factor, hold=hold)
+                                    maxiter=self.maxiter, cap_factor=self.cap_factor, hold=hold,
+                                    powers=tuple(self.powers))
 
     def _report(self) -> dict[str, Any]:
         methods: dict[str, int] = {}
@@ -319,7 +364,8 @@ class PooledNegBin(Forecaster):
         for (attack_type, h), fit in self.fits_.items():
             methods[fit.method] = methods.get(fit.method, 0) + 1
             detail[f"{attack_type}/h{h}"] = {"method": fit.method, "reason": fit.reason,
-                                             "alpha": round(fit.alpha, 4), "rows": fit.rows}
+                                             "alpha": round(fit.alpha, 4), "power": fit.power,
+                                             "rows": fit.rows}
         return {"family": self.name, "methods": methods, "fits": detail}
 
     def predict_means(self, state: Panel, horizon: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -339,7 +385,7 @@ class PooledNegBin(Forecaster):
                 fit = self.fits_[(attack_type, min(h, self.max_horizon))]
                 x = design_rows(fc, k, r, m, h, prior) if fit.method != "fallback-mean" else None
                 mu[:, k, h - 1] = fit.mean(x if x is not None else np.zeros((n_r, 0)), level)
-                alpha[:, k, h - 1] = fit.alpha
+                alpha[:, k, h - 1] = fit.dispersion(mu[:, k, h - 1])
         return index, mu.ravel(), alpha.ravel()
 
     def explain(self, state: Panel, horizon: int) -> pd.DataFrame:

@@ -222,10 +222,57 @@ def test_dispersion_scale_is_chosen_out_of_time():
     poisson = rng.poisson(mu).astype(float)
     # A few huge outliers in the early rows inflate the moment estimate; the hold-out is Poisson.
     poisson[:5] = 60.0
-    assert dispersion_scale(design, poisson, offset, hold, l2=0.0, maxiter=50, eta_cap=10.0) < 1.0
+    scale, _ = dispersion_scale(design, poisson, offset, hold, l2=0.0, maxiter=50, eta_cap=10.0)
+    assert scale < 1.0
     overdispersed = rng.negative_binomial(1.0, 1.0 / (1.0 + mu)).astype(float)
-    assert dispersion_scale(design, overdispersed, offset, hold, l2=0.0, maxiter=50, eta_cap=10.0) == 1.0
+    assert dispersion_scale(design, overdispersed, offset, hold, l2=0.0, maxiter=50,
+                            eta_cap=10.0) == (1.0, 2.0)
+
+
+def _nbp_draws(rng: np.random.Generator, mu: np.ndarray, alpha: float, power: float) -> np.ndarray:
+    """NB-P counts: NB2 draws with the per-row dispersion ``alpha * mu ** (power - 2)``."""
+    a = alpha * mu ** (power - 2.0)
+    return rng.negative_binomial(1.0 / a, 1.0 / (1.0 + a * mu)).astype(float)
+
+
+def test_dispersion_power_is_recovered_and_places_the_zeros():
+    from models.estimators.count import dispersion_scale, row_alpha
+
+    rng = np.random.default_rng(5)
+    n = 12000
+    # Quiet and busy regions pooled: means from 0.05 to about 20.
+    design = np.column_stack([np.ones(n), rng.normal(size=n)])
+    offset = np.zeros(n)
+    mu = np.exp(0.5 + 1.2 * design[:, 1])
+    hold = np.arange(n) >= 9000
+    nb1 = _nbp_draws(rng, mu, 1.5, 1.0)
+    _, power = dispersion_scale(design, nb1, offset, hold, l2=0.0, maxiter=50, eta_cap=10.0)
+    assert power == 1.0
+    nb2 = _nbp_draws(rng, mu, 0.8, 2.0)
+    assert dispersion_scale(design, nb2, offset, hold, l2=0.0, maxiter=50, eta_cap=10.0)[1] == 2.0
+
+    # On NB1 data the chosen power puts the zeros where they are, NB2 does not (quiet and busy rows).
+    fit = fit_count_regression(design[:, 1:], nb1, np.ones(n), min_positive=25, l2=0.0, maxiter=50,
+                               cap_factor=2.0, hold=hold)
+    nb2_only = fit_count_regression(design[:, 1:], nb1, np.ones(n), min_positive=25, l2=0.0,
+                                    maxiter=50, cap_factor=2.0, hold=hold, powers=(2.0,))
+    assert fit.power == 1.0 and nb2_only.power == 2.0
+    quiet, busy = mu < 0.5, mu > 5.0
+    for subset in (quiet, busy):
+        observed_zero = float((nb1[subset] == 0).mean())
+        errors = []
+        for one in (fit, nb2_only):
+            m = one.mean(design[subset, 1:], np.ones(int(subset.sum())))
+            a = np.maximum(one.dispersion(m), 1e-6)
+            p0 = (1.0 + a * m) ** (-1.0 / a)
+            errors.append(abs(float(p0.mean()) - observed_zero))
+        assert errors[0] < errors[1]
+    # The per-row dispersion: NB2 is constant, a lower power grows toward quiet rows, 0 stays Poisson.
+    np.testing.assert_allclose(row_alpha(0.5, np.array([0.1, 1.0, 10.0])), 0.5)
+    np.testing.assert_allclose(row_alpha(0.5, np.array([0.1, 1.0, 10.0]), 1.0), [5.0, 0.5, 0.05])
+    assert (row_alpha(0.0, np.array([0.1, 3.0]), 1.0) == 0.0).all()
 
 
 def test_report_names_the_dispersion_scale(fitted):
     assert "dispersion x" in fitted.report_["fits"]["all/h1"]["reason"]
+    assert fitted.report_["fits"]["all/h1"]["power"] in (1.0, 1.5, 2.0)
