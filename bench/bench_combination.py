@@ -15,7 +15,7 @@ Runs (files from ../shared/data, skipped when absent):
 
     .venv/bin/python bench/bench_combination.py [--only acled-dev,ucdp] [--cache DIR] [--json]
         [--pool-baselines bootstrap24,mean12] [--classifier-occupation]
-        [--classifier-penalty-scale standardised]
+        [--classifier-penalty-scale standardised] [--negbin-powers 2]
 
 ``--cache DIR`` keeps each run's family rows (parquet) so the rules can be re-scored quickly.
 Two variants tried on the development period and not served (``docs/backtest.md``):
@@ -24,6 +24,8 @@ Two variants tried on the development period and not served (``docs/backtest.md`
 (:class:`models.estimators.logit.EventLogit` ``occupation=True``; its rows are cached apart).
 ``--classifier-penalty-scale standardised`` backtests the classifier with the L2 penalty on the
 standardised design, as served before the ``log1p`` penalty (cached apart too).
+``--negbin-powers 2`` backtests ``pooled_negbin`` with the NB2 dispersion only, as served before the
+dispersion power was chosen (:data:`models.estimators.count.POWERS`; cached apart too).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ import pandas as pd
 
 from models.coverage import coverage, observed_mask
 from models.episodes import load_catalog
+from models.estimators.count import POWERS, PooledNegBin
 from models.estimators.logit import PENALTY_SCALES, EventLogit
 from training import dataset
 from training.backtest import run_backtest, skill_table
@@ -58,16 +61,21 @@ BASELINES = ("zero", "last_value", "mean12", "bootstrap24")
 
 
 def family_rows(name: str, path: Path, origins: str, cache: Path | None,
-                occupation_classifier: bool = False, penalty_scale: str = "log1p") -> pd.DataFrame:
+                occupation_classifier: bool = False, penalty_scale: str = "log1p",
+                powers: tuple[float, ...] = POWERS) -> pd.DataFrame:
     """Backtest rows of every family and the classifier (from the cache when present)."""
     stem = f"families_{name}" + ("_classifier-occupation" if occupation_classifier else "") \
-        + ("" if penalty_scale == "log1p" else f"_classifier-{penalty_scale}")
+        + ("" if penalty_scale == "log1p" else f"_classifier-{penalty_scale}") \
+        + ("" if powers == POWERS else "_negbin-powers-" + "-".join(f"{p:g}" for p in powers))
     cached = cache / f"{stem}.parquet" if cache else None
     if cached is not None and cached.exists():
         return pd.read_parquet(cached)
     cat = load_catalog()
     panel = dataset.load(dataset.split_paths([path]), "auto").panel
     periods = dataset.origins(panel, origins, 6, 30)
+    factories = model_factories(cat)
+    if powers != POWERS:
+        factories[PooledNegBin.name] = partial(PooledNegBin, catalog=cat, powers=powers)
     seen: list[pd.DataFrame] = []
 
     def capture(rows: pd.DataFrame) -> pd.DataFrame:
@@ -76,7 +84,7 @@ def family_rows(name: str, path: Path, origins: str, cache: Path | None,
 
     started = time.perf_counter()
     with make_executor("local", None, None) as runner:
-        run_backtest(panel, cat, model_factories(cat), periods, 6, executor=runner,
+        run_backtest(panel, cat, factories, periods, 6, executor=runner,
                      classifier_factory=partial(EventLogit, catalog=cat, occupation=occupation_classifier,
                                                 penalty_scale=penalty_scale)
                      if occupation_classifier or penalty_scale != "log1p" else classifier_factory(cat),
@@ -145,7 +153,10 @@ def main() -> None:
                         help="backtest the classifier with the occupation phase in its design")
     parser.add_argument("--classifier-penalty-scale", default="log1p", choices=PENALTY_SCALES,
                         help="what the classifier's L2 penalty acts on")
+    parser.add_argument("--negbin-powers", default=",".join(f"{p:g}" for p in POWERS),
+                        help="comma-separated dispersion powers pooled_negbin chooses among")
     args = parser.parse_args()
+    powers = tuple(float(p) for p in args.negbin_powers.split(",") if p.strip())
     bases = tuple(b.strip() for b in args.pool_baselines.split(",") if b.strip() and b.strip() != "none")
     figures: dict[str, Any] = {}
     for name in [n.strip() for n in args.only.split(",") if n.strip()]:
@@ -155,7 +166,7 @@ def main() -> None:
             print(f"{name}: {path} not available, skipped")
             continue
         rows = family_rows(name, path, origins, args.cache, args.classifier_occupation,
-                           args.classifier_penalty_scale)
+                           args.classifier_penalty_scale, powers)
         observed = coverage(dataset.load([path], "auto").used_events()).regions()
         scores = score_rules(rows, bases, observed)
         figures[name] = scores
