@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, Final, Self
 
 import numpy as np
 import pandas as pd
@@ -59,6 +59,8 @@ ALPHA_SCALES: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)
 """Candidate multipliers of the moment dispersion, chosen out of time by :func:`dispersion_scale`."""
 POWERS: tuple[float, ...] = (2.0, 1.5, 1.0)
 """Candidate dispersion powers (NB-P), chosen with the multiplier; ties keep the earlier (NB2 first)."""
+POWER_PENALTY: Final = 1.0
+"""Hold-out log-likelihood a power other than the first must gain to be chosen (AIC: one parameter)."""
 DRIVERS: dict[str, tuple[str, ...]] = {
     "recent trend": ("own_lag0", "own_lag1", "own_lag2", "own_roll3", "own_roll6", "own_ewm3",
                      "own_since_event", "all_lag0", "all_roll3", "all_ewm3", "all_since_event"),
@@ -171,7 +173,9 @@ def dispersion_scale(design: np.ndarray, y: np.ndarray, offset: np.ndarray, hold
     moment dispersion of each power estimated on the earlier rows. The moment estimate is inflated
     by a few large residuals, and one NB2 dispersion pooled across quiet and busy regions misplaces
     the zeros; this lets the data say by how much and how the dispersion scales with the level.
-    Ties keep the earlier candidate (powers in order, then scales).
+    A power other than the first (NB2) must gain more than :data:`POWER_PENALTY` in hold-out
+    log-likelihood, so a short or Poisson-like hold-out keeps NB2; ties keep the earlier candidate
+    (powers in order, then scales).
     """
     early = ~hold
     coef, _ = _nb_coef(design[early], y[early], offset[early], l2=l2, maxiter=maxiter,
@@ -182,7 +186,7 @@ def dispersion_scale(design: np.ndarray, y: np.ndarray, offset: np.ndarray, hold
     for power in powers:
         alpha = moment_alpha(y[early], mu_early, power)
         for c in scales:
-            score = nb_loglik(y[hold], mu, c * alpha, power)
+            score = nb_loglik(y[hold], mu, c * alpha, power) - (POWER_PENALTY if power != powers[0] else 0.0)
             if score > best + 1e-9:
                 best, choice = score, (float(c), float(power))
     return choice
