@@ -210,15 +210,18 @@ def test_one_month_panel_has_no_training_rows_but_forecasts():
     assert (bombing > 0).all() and (bombing <= 2).all()
 
 
+def _one_covariate(rng: np.random.Generator, n: int, intercept: float, slope: float,
+                   hold_from: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Design (intercept, one normal covariate), zero offset, log-linear means and the hold-out mask."""
+    design = np.column_stack([np.ones(n), rng.normal(size=n)])
+    return design, np.zeros(n), np.exp(intercept + slope * design[:, 1]), np.arange(n) >= hold_from
+
+
 def test_dispersion_scale_is_chosen_out_of_time():
     from models.estimators.count import dispersion_scale
 
     rng = np.random.default_rng(2)
-    n = 4000
-    design = np.column_stack([np.ones(n), rng.normal(size=n)])
-    offset = np.zeros(n)
-    mu = np.exp(0.5 + 0.3 * design[:, 1])
-    hold = np.arange(n) >= 3000
+    design, offset, mu, hold = _one_covariate(rng, 4000, 0.5, 0.3, 3000)
     poisson = rng.poisson(mu).astype(float)
     # A few huge outliers in the early rows inflate the moment estimate; the hold-out is Poisson.
     poisson[:5] = 60.0
@@ -241,10 +244,7 @@ def test_dispersion_power_is_recovered_and_places_the_zeros():
     rng = np.random.default_rng(5)
     n = 12000
     # Quiet and busy regions pooled: means from 0.05 to about 20.
-    design = np.column_stack([np.ones(n), rng.normal(size=n)])
-    offset = np.zeros(n)
-    mu = np.exp(0.5 + 1.2 * design[:, 1])
-    hold = np.arange(n) >= 9000
+    design, offset, mu, hold = _one_covariate(rng, n, 0.5, 1.2, 9000)
     nb1 = _nbp_draws(rng, mu, 1.5, 1.0)
     _, power = dispersion_scale(design, nb1, offset, hold, l2=0.0, maxiter=50, eta_cap=10.0)
     assert power == 1.0
@@ -286,11 +286,8 @@ def test_a_power_needs_more_than_a_tie_on_a_short_hold_out():
     found = 0
     for seed in range(40):
         rng = np.random.default_rng(seed)
-        n = 300
-        design = np.column_stack([np.ones(n), rng.normal(size=n)])
-        offset = np.zeros(n)
-        y = rng.poisson(np.exp(0.2 + 0.8 * design[:, 1])).astype(float)
-        hold = np.arange(n) >= 270
+        design, offset, rate, hold = _one_covariate(rng, 300, 0.2, 0.8, 270)
+        y = rng.poisson(rate).astype(float)
         coef, _ = _nb_coef(design[~hold], y[~hold], offset[~hold], l2=0.0, maxiter=50, eta_cap=10.0)
         mu_early = np.exp(design[~hold] @ coef)
         mu = np.exp(design[hold] @ coef)
