@@ -20,7 +20,7 @@ event, so models train on :func:`known_regions` only.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -260,6 +260,57 @@ def gamma_prior(fc: FeatureCube, type_index: int, regions: np.ndarray, end: int)
     return shape, shape / mean
 
 
+RECENT_MONTHS: Final = 12
+"""Months of the recent level (:func:`recent_level`); the most its prior weighs (:func:`recent_prior`)."""
+
+
+class LevelPrior(NamedTuple):
+    """A type's gamma priors ``(shape, rate)`` of regional monthly rates, learned on a training window.
+
+    Attributes:
+        long_run: :func:`gamma_prior`, shrinking the expanding level (:func:`shrunken_level`).
+        recent: :func:`recent_prior`, shrinking the recent level (:func:`recent_level`), the count
+            model's offset.
+    """
+
+    long_run: tuple[float, float]
+    recent: tuple[float, float]
+
+
+def as_level_prior(prior: LevelPrior | tuple[float, float]) -> LevelPrior:
+    """``prior`` as a :class:`LevelPrior`.
+
+    A bare ``(shape, rate)`` (what models fitted before the recent prior existed hold) serves both
+    levels, so such a model forecasts as it did when it was fitted.
+    """
+    if isinstance(prior, LevelPrior):
+        return prior
+    shape, rate = float(prior[0]), float(prior[1])
+    return LevelPrior((shape, rate), (shape, rate))
+
+
+def recent_prior(fc: FeatureCube, type_index: int, regions: np.ndarray, end: int,
+                 months: int = RECENT_MONTHS) -> tuple[float, float]:
+    """The prior of the ``months``-month recent level: :func:`gamma_prior` weighing at most ``months``.
+
+    A gamma prior's ``rate`` is its weight in months of data. Where the regions' long-run rates
+    barely differ (a rare type spread thinly, or one with no events yet) the moment estimate is
+    worth hundreds of months (ACLED kidnapping at 2013-03: 134; indirect fire: millions), and a
+    region whose rate rises (abductions or shelling starting after an occupation) keeps a recent
+    level near the pooled rate whatever its last 12 months say. Capped at ``months``, the prior
+    never outweighs the window it shrinks; its mean (``shape / rate``) is kept.
+    """
+    shape, rate = gamma_prior(fc, type_index, regions, end)
+    if rate > months:
+        shape, rate = shape * months / rate, float(months)
+    return shape, rate
+
+
+def level_prior(fc: FeatureCube, type_index: int, regions: np.ndarray, end: int) -> LevelPrior:
+    """Both priors of a type, learned on the training window ending at month index ``end``."""
+    return LevelPrior(gamma_prior(fc, type_index, regions, end), recent_prior(fc, type_index, regions, end))
+
+
 def standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Standardised design columns, their means and standard deviations (1 where constant)."""
     center = x.mean(axis=0)
@@ -269,7 +320,7 @@ def standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def design_rows(fc: FeatureCube, type_index: int, r: np.ndarray, m: np.ndarray, horizon: int,
-                prior: tuple[float, float]) -> np.ndarray:
+                prior: LevelPrior | tuple[float, float]) -> np.ndarray:
     """Model design for rows ``(r[i], m[i])`` of one panel type, forecasting ``horizon`` months on.
 
     Columns follow :func:`design_names`: log1p of count-like features, the occupation phase,
@@ -277,6 +328,7 @@ def design_rows(fc: FeatureCube, type_index: int, r: np.ndarray, m: np.ndarray, 
     age and the logs of the :func:`shrunken_level` and :func:`recent_level`. All values are known
     at month ``m``.
     """
+    levels = as_level_prior(prior)
     all_k = len(PANEL_TYPES) - 1
     cols = [_transform(n, fc.type_features[n][r, type_index, m]) for n in TYPE_FEATURES]
     if type_index != all_k:
@@ -286,8 +338,8 @@ def design_rows(fc: FeatureCube, type_index: int, r: np.ndarray, m: np.ndarray, 
     cols += [rf["phase_during"][r, m], rf["phase_after"][r, m], rf["post_window"][r, m],
              np.log1p(rf["since_end"][r, m]), np.sin(target), np.cos(target),
              np.log1p(np.minimum(rf["age"][r, m], 240.0)),
-             np.log(shrunken_level(fc, type_index, r, m, prior)),
-             np.log(recent_level(fc, type_index, r, m, prior))]
+             np.log(shrunken_level(fc, type_index, r, m, levels.long_run)),
+             np.log(recent_level(fc, type_index, r, m, levels.recent))]
     return np.column_stack(cols) if len(r) else np.zeros((0, len(design_names(type_index))))
 
 
@@ -317,9 +369,9 @@ def recent_level(fc: FeatureCube, type_index: int, r: np.ndarray, m: np.ndarray,
                  prior: tuple[float, float], months: int = 12) -> np.ndarray:
     """Empirical-Bayes level of the last ``months`` covered months ending at ``m``.
 
-    ``(sum of the last months' counts + a) / (covered months among them + b)`` with the gamma prior
-    ``(a, b)`` of :func:`gamma_prior`: the recent mean, pulled toward the pooled rate when the
-    region is young or quiet. Used as the count model's offset.
+    ``(sum of the last months' counts + a) / (covered months among them + b)`` with a gamma prior
+    ``(a, b)`` (:func:`recent_prior` in the models): the recent mean, pulled toward the pooled rate
+    when the region is young or quiet. Used as the count model's offset.
     """
     a, b = prior
     csum = np.cumsum(fc.counts[:, type_index, :], axis=-1)

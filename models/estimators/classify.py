@@ -34,6 +34,7 @@ from models.features import (
     ALL_TYPE_FEATURES,
     TYPE_FEATURES,
     FeatureCube,
+    LevelPrior,
     design_rows,
     training_rows,
 )
@@ -62,7 +63,7 @@ def monotone_constraints(n_columns: int) -> np.ndarray:
 
 
 def classifier_design(fc: FeatureCube, k: int, r: np.ndarray, m: np.ndarray, horizon: int,
-                      prior: tuple[float, float]) -> np.ndarray:
+                      prior: LevelPrior | tuple[float, float]) -> np.ndarray:
     """Shared design of every type: :func:`design_rows` plus the type index as the last column."""
     x = design_rows(fc, k, r, m, horizon, prior)
     if k == _ALL_K:

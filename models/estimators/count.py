@@ -5,8 +5,9 @@ binomial (NB2, log link) regression is fitted on rows ``(region, t)`` pooled acr
 the design of :func:`models.features.design_rows` at ``t`` and the count at ``t + h`` as target
 (``t + h`` within the training panel). The region level enters as an *offset*: the log of the
 empirical-Bayes shrunken mean of the region's last 12 months (:func:`models.features.recent_level`,
-its gamma prior learned on the training window), so the regression models departures from the
-region's recent rate. A fixed ridge penalty on the standardised coefficients shrinks sparse types
+its gamma prior learned on the training window and weighing at most 12 months,
+:func:`models.features.recent_prior`), so the regression models departures from the region's
+recent rate. A fixed ridge penalty on the standardised coefficients shrinks sparse types
 (little Fisher information) toward that level and barely touches busy ones. The dispersion
 ``alpha`` is estimated by the method of moments from a Poisson fit and re-estimated after the NB
 fit; its multiplier (0, 0.25, 0.5 or 1) is chosen out of time, by the NB log-likelihood of the
@@ -40,11 +41,13 @@ from models.episodes import load_catalog
 from models.estimators.base import Forecaster, forecast_index, hyperparameters
 from models.features import (
     FeatureCube,
+    LevelPrior,
+    as_level_prior,
     build_cube,
     design_names,
     design_rows,
-    gamma_prior,
     known_regions,
+    level_prior,
     recent_level,
     standardise,
     training_rows,
@@ -341,10 +344,10 @@ class PooledNegBin(Forecaster):
         fc = build_cube(panel, self.catalog_)
         known = known_regions(panel)
         end = len(fc.months) - 1
-        self.priors_: dict[str, tuple[float, float]] = {}
+        self.priors_: dict[str, LevelPrior] = {}
         self.fits_: dict[tuple[str, int], CountFit] = {}
         for k, attack_type in enumerate(PANEL_TYPES):
-            prior = gamma_prior(fc, k, known, end)
+            prior = level_prior(fc, k, known, end)
             self.priors_[attack_type] = prior
             for h in range(1, self.max_horizon + 1):
                 seed = self.random_state * 7919 + k * 101 + h
@@ -352,10 +355,10 @@ class PooledNegBin(Forecaster):
                 self.fits_[(attack_type, h)] = self._fit_one(fc, k, r, m, h, prior)
 
     def _fit_one(self, fc: FeatureCube, k: int, r: np.ndarray, m: np.ndarray, h: int,
-                 prior: tuple[float, float]) -> CountFit:
+                 prior: LevelPrior) -> CountFit:
         x = design_rows(fc, k, r, m, h, prior)
         y = fc.counts[r, k, m + h]
-        level = recent_level(fc, k, r, m, prior)
+        level = recent_level(fc, k, r, m, prior.recent)
         last = len(fc.months) - 1
         hold = (m + h) > last - self.dispersion_months if self.dispersion_months > 0 else None
         return fit_count_regression(x, y, level, min_positive=self.min_positive, l2=self.l2,
@@ -383,8 +386,8 @@ class PooledNegBin(Forecaster):
         r = np.arange(n_r)
         m = np.full(n_r, len(fc.months) - 1)
         for k, attack_type in enumerate(PANEL_TYPES):
-            prior = self.priors_[attack_type]
-            level = recent_level(fc, k, r, m, prior)
+            prior = as_level_prior(self.priors_[attack_type])
+            level = recent_level(fc, k, r, m, prior.recent)
             for h in range(1, horizon + 1):
                 fit = self.fits_[(attack_type, min(h, self.max_horizon))]
                 x = design_rows(fc, k, r, m, h, prior) if fit.method != "fallback-mean" else None

@@ -45,7 +45,7 @@ from threadpoolctl import threadpool_limits
 
 from models.estimators.base import fit_report, hyperparameters
 from models.estimators.probability import forecast_grid, training_context
-from models.features import FeatureCube, recent_level, standardise, training_rows
+from models.features import FeatureCube, as_level_prior, recent_level, standardise, training_rows
 from models.panel import Panel
 from models.taxonomy import PANEL_TYPES
 
@@ -204,7 +204,7 @@ class EventLogit(BaseEstimator):  # type: ignore[misc]
         n_r, n_t = out.shape[:2]
         for k in range(n_t):
             x = logit_design(fc, k, r, m, self.occupation)
-            level = recent_level(fc, k, r, m, self.priors_[k]) if n_r else np.zeros(0)
+            level = recent_level(fc, k, r, m, as_level_prior(self.priors_[k]).recent) if n_r else np.zeros(0)
             fallback = 1.0 - np.exp(-level)
             for h in range(1, horizon + 1):
                 out[:, k, h - 1] = self.fits_[(k, min(h, self.max_horizon))].predict(x, fallback)

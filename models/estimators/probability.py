@@ -16,7 +16,7 @@ import pandas as pd
 
 from models.episodes import load_catalog
 from models.estimators.base import check_fitted, forecast_index
-from models.features import FeatureCube, build_cube, gamma_prior, known_regions
+from models.features import FeatureCube, LevelPrior, build_cube, known_regions, level_prior
 from models.panel import Panel
 from models.taxonomy import PANEL_TYPES
 
@@ -33,14 +33,14 @@ class TrainingContext:
         cube: the feature cube of the window.
         known: boolean mask of regions with an event up to the window's end.
         end: index of the window's last month.
-        priors: gamma prior ``(shape, rate)`` of each panel type's regional rates.
+        priors: the gamma priors of each panel type's regional rates (:class:`models.features.LevelPrior`).
     """
 
     catalog: pd.DataFrame
     cube: FeatureCube
     known: np.ndarray
     end: int
-    priors: list[tuple[float, float]]
+    priors: list[LevelPrior]
 
 
 def training_context(panel: Panel, catalog: pd.DataFrame | None, max_horizon: int) -> TrainingContext:
@@ -51,7 +51,7 @@ def training_context(panel: Panel, catalog: pd.DataFrame | None, max_horizon: in
     fc = build_cube(panel, cat)
     known = known_regions(panel)
     end = len(fc.months) - 1
-    priors = [gamma_prior(fc, k, known, end) for k in range(len(PANEL_TYPES))]
+    priors = [level_prior(fc, k, known, end) for k in range(len(PANEL_TYPES))]
     return TrainingContext(cat, fc, known, end, priors)
 
 

@@ -8,13 +8,17 @@ from models.episodes import load_catalog
 from models.features import (
     REGION_FEATURES,
     TYPE_FEATURES,
+    LevelPrior,
+    as_level_prior,
     build_cube,
     design_names,
     design_rows,
     gamma_prior,
     known_regions,
+    level_prior,
     make_features,
     recent_level,
+    recent_prior,
     shrunken_level,
     training_rows,
 )
@@ -217,3 +221,56 @@ def test_recent_level_is_the_shrunken_last_year_mean():
     assert recent_level(fc, k, np.array([0]), last, (1.0, 4.0)) == pytest.approx(7 / 16)
     # Fewer than 12 covered months: the mean of those covered.
     assert recent_level(fc, k, np.array([0]), np.array([3]), (0.0, 0.0)) == pytest.approx(2 / 4)
+
+
+def _surge_panel():
+    """40 regions with one kidnapping every 24 months for ten years; the first has 2 a month in 2017."""
+    regions = [f"MLI.r{i:02d}" for i in range(40)]
+    rows = [(r, f"{2008 + y}-{i % 12 + 1:02d}-10", "kidnapping") for i, r in enumerate(regions)
+            for y in range(0, 10, 2)]
+    rows += [("MLI.r00", f"2017-{mo:02d}-{d:02d}", "kidnapping") for mo in range(1, 13) for d in (3, 23)]
+    return build_panel(_events(rows), "2017-12")
+
+
+def test_the_recent_prior_weighs_at_most_the_year_it_shrinks():
+    panel = _surge_panel()
+    fc = build_cube(panel, load_catalog())
+    k = PANEL_TYPES.index("kidnapping")
+    known, end = known_regions(panel), len(fc.months) - 1
+    long_run, recent = gamma_prior(fc, k, known, end), recent_prior(fc, k, known, end)
+    # Over ten years the regions' rates barely differ: the moment prior is worth ~80 months.
+    assert long_run[1] == pytest.approx(79.6, abs=0.5)
+    assert recent[1] == pytest.approx(12.0)
+    assert recent[0] / recent[1] == pytest.approx(long_run[0] / long_run[1])  # same pooled rate
+    surge, last = np.array([0]), np.array([end])
+    # 24 kidnappings in the surge region's last 12 months: a raw mean of 2 a month.
+    assert recent_level(fc, k, surge, last, long_run)[0] == pytest.approx(0.30, abs=0.01)
+    assert recent_level(fc, k, surge, last, recent)[0] == pytest.approx((24 + recent[0]) / 24)
+    assert level_prior(fc, k, known, end) == LevelPrior(long_run, recent)
+
+
+def test_a_weak_prior_is_left_as_it_is():
+    # Three regions, one busy: the rates differ widely and the moment prior weighs under a year.
+    rows = [("MLI.gao", f"2016-{mo:02d}-{d:02d}", "bombing") for mo in range(1, 13) for d in (3, 13, 23)]
+    rows += [("MLI.kidal", "2016-01-10", "bombing"), ("MLI.mopti", "2016-01-10", "armed_assault")]
+    panel = build_panel(_events(rows), "2016-12")
+    fc = build_cube(panel, load_catalog())
+    k = PANEL_TYPES.index("bombing")
+    known, end = known_regions(panel), len(fc.months) - 1
+    assert gamma_prior(fc, k, known, end)[1] < 12.0
+    assert recent_prior(fc, k, known, end) == gamma_prior(fc, k, known, end)
+
+
+def test_a_bare_prior_tuple_serves_both_levels_as_before():
+    panel = _surge_panel()
+    fc = build_cube(panel, load_catalog())
+    k = PANEL_TYPES.index("kidnapping")
+    r, m = np.arange(3), np.full(3, len(fc.months) - 1)
+    prior = (0.5, 20.0)
+    assert as_level_prior(prior) == LevelPrior(prior, prior)
+    np.testing.assert_array_equal(design_rows(fc, k, r, m, 1, prior),
+                                  design_rows(fc, k, r, m, 1, LevelPrior(prior, prior)))
+    mixed = design_rows(fc, k, r, m, 1, LevelPrior(prior, (0.5, 2.0)))
+    # Only the last column (the recent level) uses the recent prior.
+    np.testing.assert_array_equal(mixed[:, :-1], design_rows(fc, k, r, m, 1, prior)[:, :-1])
+    assert (mixed[:, -1] != design_rows(fc, k, r, m, 1, prior)[:, -1]).all()

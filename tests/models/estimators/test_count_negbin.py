@@ -300,3 +300,25 @@ def test_a_power_needs_more_than_a_tie_on_a_short_hold_out():
                                       powers=(2.0, 1.0))
             assert chosen[1] == 2.0
     assert found >= 1
+
+
+def test_a_rare_type_starting_in_one_region_is_not_shrunk_to_the_pooled_rate():
+    # 20 regions had one kidnapping each in 2008-2012; in 2017 the first has one every month. With
+    # 12 positive targets the fit falls back to the recent level, shrunk by a prior weighing 12
+    # months (the moment prior of the thinly spread rates would weigh ~37 and quarter the forecast).
+    regions = [f"MLI.r{i:02d}" for i in range(20)]
+    counts = np.zeros((20, 2, 120), dtype=int)
+    counts[:, 0, 0] = 1  # armed assaults open every region's record in 2008-01
+    counts[np.arange(20), 1, 12 * (np.arange(20) % 5) + 6] = 1
+    counts[0, 1, 108:] = 1
+    panel = build_panel(_events_from_counts(counts, regions, ["armed_assault", "kidnapping"], "2008-01"),
+                        "2017-12")
+    model = PooledNegBin(catalog=CATALOG, max_horizon=1).fit(panel)
+    assert model.report_["fits"]["kidnapping/h1"]["method"] == "fallback-mean"
+    long_run, recent = model.priors_["kidnapping"]
+    assert long_run[1] > 30.0 and recent[1] == pytest.approx(12.0)
+    index, mu, _ = model.predict_means(panel, 1)
+    surge = ((index["region_id"] == "MLI.r00") & (index["attack_type"] == "kidnapping")).to_numpy()
+    assert mu[surge][0] == pytest.approx((12 + recent[0]) / 24)
+    uncapped = (12 + long_run[0]) / (12 + long_run[1])
+    assert mu[surge][0] > 0.5 and uncapped < 0.26  # the raw recent rate is 1 a month
