@@ -15,7 +15,7 @@ Runs (files from ../shared/data, skipped when absent):
 
     .venv/bin/python bench/bench_combination.py [--only acled-dev,ucdp] [--cache DIR] [--json]
         [--pool-baselines bootstrap24,mean12] [--classifier-occupation]
-        [--classifier-penalty-scale standardised] [--negbin-powers 2]
+        [--classifier-penalty-scale standardised] [--negbin-powers 2] [--prior-months none]
 
 ``--cache DIR`` keeps each run's family rows (parquet) so the rules can be re-scored quickly.
 Two variants tried on the development period and not served (``docs/backtest.md``):
@@ -26,6 +26,9 @@ Two variants tried on the development period and not served (``docs/backtest.md`
 standardised design, as served before the ``log1p`` penalty (cached apart too).
 ``--negbin-powers 2`` backtests ``pooled_negbin`` with the NB2 dispersion only, as served before the
 dispersion power was chosen (:data:`models.estimators.count.POWERS`; cached apart too).
+``--prior-months none`` backtests ``pooled_negbin`` (alone and as the state-space family's fallback)
+and the classifier with the recent level's gamma prior as the moment estimate gives it, as served
+before its weight was capped at 12 months (:func:`models.features.recent_prior`; cached apart too).
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ from models.coverage import coverage, observed_mask
 from models.episodes import load_catalog
 from models.estimators.count import POWERS, PooledNegBin
 from models.estimators.logit import PENALTY_SCALES, EventLogit
+from models.estimators.series import StateSpaceSeries
+from models.features import RECENT_MONTHS
 from training import dataset
 from training.backtest import run_backtest, skill_table
 from training.combination import POOL_BASELINE, pool_forward
@@ -62,11 +67,13 @@ BASELINES = ("zero", "last_value", "mean12", "bootstrap24")
 
 def family_rows(name: str, path: Path, origins: str, cache: Path | None,
                 occupation_classifier: bool = False, penalty_scale: str = "log1p",
-                powers: tuple[float, ...] = POWERS) -> pd.DataFrame:
+                powers: tuple[float, ...] = POWERS,
+                prior_months: float | None = RECENT_MONTHS) -> pd.DataFrame:
     """Backtest rows of every family and the classifier (from the cache when present)."""
     stem = f"families_{name}" + ("_classifier-occupation" if occupation_classifier else "") \
         + ("" if penalty_scale == "log1p" else f"_classifier-{penalty_scale}") \
-        + ("" if powers == POWERS else "_negbin-powers-" + "-".join(f"{p:g}" for p in powers))
+        + ("" if powers == POWERS else "_negbin-powers-" + "-".join(f"{p:g}" for p in powers)) \
+        + ("" if prior_months == RECENT_MONTHS else f"_prior-months-{prior_months}")
     cached = cache / f"{stem}.parquet" if cache else None
     if cached is not None and cached.exists():
         return pd.read_parquet(cached)
@@ -74,8 +81,13 @@ def family_rows(name: str, path: Path, origins: str, cache: Path | None,
     panel = dataset.load(dataset.split_paths([path]), "auto").panel
     periods = dataset.origins(panel, origins, 6, 30)
     factories = model_factories(cat)
-    if powers != POWERS:
-        factories[PooledNegBin.name] = partial(PooledNegBin, catalog=cat, powers=powers)
+    if powers != POWERS or prior_months != RECENT_MONTHS:
+        factories[PooledNegBin.name] = partial(PooledNegBin, catalog=cat, powers=powers,
+                                               prior_months=prior_months)
+    if prior_months != RECENT_MONTHS:
+        factories[StateSpaceSeries.name] = partial(
+            StateSpaceSeries, catalog=cat, fallback=PooledNegBin(catalog=cat, prior_months=prior_months))
+    custom_classifier = occupation_classifier or penalty_scale != "log1p" or prior_months != RECENT_MONTHS
     seen: list[pd.DataFrame] = []
 
     def capture(rows: pd.DataFrame) -> pd.DataFrame:
@@ -86,8 +98,8 @@ def family_rows(name: str, path: Path, origins: str, cache: Path | None,
     with make_executor("local", None, None) as runner:
         run_backtest(panel, cat, factories, periods, 6, executor=runner,
                      classifier_factory=partial(EventLogit, catalog=cat, occupation=occupation_classifier,
-                                                penalty_scale=penalty_scale)
-                     if occupation_classifier or penalty_scale != "log1p" else classifier_factory(cat),
+                                                penalty_scale=penalty_scale, prior_months=prior_months)
+                     if custom_classifier else classifier_factory(cat),
                      combine=capture)
     print(f"{name}: families backtested in {time.perf_counter() - started:.0f} s")
     rows = seen[0]
@@ -155,8 +167,11 @@ def main() -> None:
                         help="what the classifier's L2 penalty acts on")
     parser.add_argument("--negbin-powers", default=",".join(f"{p:g}" for p in POWERS),
                         help="comma-separated dispersion powers pooled_negbin chooses among")
+    parser.add_argument("--prior-months", default=f"{RECENT_MONTHS:g}",
+                        help="the most the recent level's prior weighs, in months, or 'none'")
     args = parser.parse_args()
     powers = tuple(float(p) for p in args.negbin_powers.split(",") if p.strip())
+    prior_months = None if args.prior_months.strip().lower() == "none" else float(args.prior_months)
     bases = tuple(b.strip() for b in args.pool_baselines.split(",") if b.strip() and b.strip() != "none")
     figures: dict[str, Any] = {}
     for name in [n.strip() for n in args.only.split(",") if n.strip()]:
@@ -166,7 +181,7 @@ def main() -> None:
             print(f"{name}: {path} not available, skipped")
             continue
         rows = family_rows(name, path, origins, args.cache, args.classifier_occupation,
-                           args.classifier_penalty_scale, powers)
+                           args.classifier_penalty_scale, powers, prior_months)
         observed = coverage(dataset.load([path], "auto").used_events()).regions()
         scores = score_rules(rows, bases, observed)
         figures[name] = scores

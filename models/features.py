@@ -290,8 +290,8 @@ def as_level_prior(prior: LevelPrior | tuple[float, float]) -> LevelPrior:
 
 
 def recent_prior(fc: FeatureCube, type_index: int, regions: np.ndarray, end: int,
-                 months: int = RECENT_MONTHS) -> tuple[float, float]:
-    """The prior of the ``months``-month recent level: :func:`gamma_prior` weighing at most ``months``.
+                 months: float | None = RECENT_MONTHS) -> tuple[float, float]:
+    """The prior of the recent level: :func:`gamma_prior` weighing at most ``months`` (``None``: as it is).
 
     A gamma prior's ``rate`` is its weight in months of data. Where the regions' long-run rates
     barely differ (a rare type spread thinly, or one with no events yet) the moment estimate is
@@ -301,14 +301,19 @@ def recent_prior(fc: FeatureCube, type_index: int, regions: np.ndarray, end: int
     never outweighs the window it shrinks; its mean (``shape / rate``) is kept.
     """
     shape, rate = gamma_prior(fc, type_index, regions, end)
-    if rate > months:
+    if months is not None and rate > months:
         shape, rate = shape * months / rate, float(months)
     return shape, rate
 
 
-def level_prior(fc: FeatureCube, type_index: int, regions: np.ndarray, end: int) -> LevelPrior:
-    """Both priors of a type, learned on the training window ending at month index ``end``."""
-    return LevelPrior(gamma_prior(fc, type_index, regions, end), recent_prior(fc, type_index, regions, end))
+def level_prior(fc: FeatureCube, type_index: int, regions: np.ndarray, end: int,
+                recent_months: float | None = RECENT_MONTHS) -> LevelPrior:
+    """Both priors of a type, learned on the training window ending at month index ``end``.
+
+    ``recent_months`` is the most the recent prior weighs (:func:`recent_prior`).
+    """
+    return LevelPrior(gamma_prior(fc, type_index, regions, end),
+                      recent_prior(fc, type_index, regions, end, recent_months))
 
 
 def standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

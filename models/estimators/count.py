@@ -40,6 +40,7 @@ from models.distributions import NegBinPredictive
 from models.episodes import load_catalog
 from models.estimators.base import Forecaster, forecast_index, hyperparameters
 from models.features import (
+    RECENT_MONTHS,
     FeatureCube,
     LevelPrior,
     as_level_prior,
@@ -308,6 +309,8 @@ class PooledNegBin(Forecaster):
         dispersion_months: most recent target months held out to choose the dispersion scale
             and power (0 keeps the NB2 moment estimate).
         powers: candidate dispersion powers chosen there (``(2.0,)``: NB2 only).
+        prior_months: the most the recent level's gamma prior weighs, in months
+            (:func:`models.features.recent_prior`; ``None``: the moment estimate as it is).
         random_state: seed of the row subsample.
         catalog: occupation episode catalog; ``None`` loads the shipped one.
     """
@@ -323,6 +326,7 @@ class PooledNegBin(Forecaster):
     cap_factor: float = 1.0
     dispersion_months: int = 12
     powers: tuple[float, ...] = POWERS
+    prior_months: float | None = RECENT_MONTHS
     random_state: int = 0
     catalog: pd.DataFrame | None = None
 
@@ -347,7 +351,7 @@ class PooledNegBin(Forecaster):
         self.priors_: dict[str, LevelPrior] = {}
         self.fits_: dict[tuple[str, int], CountFit] = {}
         for k, attack_type in enumerate(PANEL_TYPES):
-            prior = level_prior(fc, k, known, end)
+            prior = level_prior(fc, k, known, end, self.prior_months)
             self.priors_[attack_type] = prior
             for h in range(1, self.max_horizon + 1):
                 seed = self.random_state * 7919 + k * 101 + h

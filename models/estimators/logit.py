@@ -45,7 +45,14 @@ from threadpoolctl import threadpool_limits
 
 from models.estimators.base import fit_report, hyperparameters
 from models.estimators.probability import forecast_grid, training_context
-from models.features import FeatureCube, as_level_prior, recent_level, standardise, training_rows
+from models.features import (
+    RECENT_MONTHS,
+    FeatureCube,
+    as_level_prior,
+    recent_level,
+    standardise,
+    training_rows,
+)
 from models.panel import Panel
 from models.taxonomy import PANEL_TYPES
 
@@ -114,6 +121,8 @@ class EventLogit(BaseEstimator):  # type: ignore[misc]
         random_state: seed of the row subsample (the fits themselves are deterministic).
         catalog: occupation episode catalog; ``None`` loads the shipped one.
         occupation: add the region's occupation phase at the origin to the design.
+        prior_months: the most the recent level's gamma prior weighs, in months (``None``: the
+            moment estimate as it is); the level is the fallback of types too rare to fit.
     """
 
     name = "event_logit"
@@ -129,6 +138,7 @@ class EventLogit(BaseEstimator):  # type: ignore[misc]
     random_state: int = 0
     catalog: pd.DataFrame | None = None
     occupation: bool = False
+    prior_months: float | None = RECENT_MONTHS
 
     def fit(self, panel: Panel) -> Self:
         """Fit one regression per attack type and horizon on ``panel`` (the training window)."""
@@ -136,7 +146,7 @@ class EventLogit(BaseEstimator):  # type: ignore[misc]
             raise ValueError(f"half_lives must be positive numbers or None, got {self.half_lives!r}")
         if self.penalty_scale not in PENALTY_SCALES:
             raise ValueError(f"penalty_scale must be one of {PENALTY_SCALES}, got {self.penalty_scale!r}")
-        ctx = training_context(panel, self.catalog, self.max_horizon)
+        ctx = training_context(panel, self.catalog, self.max_horizon, self.prior_months)
         self.catalog_, self.priors_ = ctx.catalog, ctx.priors
         fc, known, end = ctx.cube, ctx.known, ctx.end
         self.fits_: dict[tuple[int, int], _Fit] = {}

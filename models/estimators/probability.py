@@ -16,7 +16,7 @@ import pandas as pd
 
 from models.episodes import load_catalog
 from models.estimators.base import check_fitted, forecast_index
-from models.features import FeatureCube, LevelPrior, build_cube, known_regions, level_prior
+from models.features import RECENT_MONTHS, FeatureCube, LevelPrior, build_cube, known_regions, level_prior
 from models.panel import Panel
 from models.taxonomy import PANEL_TYPES
 
@@ -43,15 +43,19 @@ class TrainingContext:
     priors: list[LevelPrior]
 
 
-def training_context(panel: Panel, catalog: pd.DataFrame | None, max_horizon: int) -> TrainingContext:
-    """Check ``max_horizon``; the :class:`TrainingContext` of ``panel`` (``None``: shipped catalog)."""
+def training_context(panel: Panel, catalog: pd.DataFrame | None, max_horizon: int,
+                     prior_months: float | None = RECENT_MONTHS) -> TrainingContext:
+    """Check ``max_horizon``; the :class:`TrainingContext` of ``panel`` (``None``: shipped catalog).
+
+    ``prior_months``: the most the recent level's prior weighs (:func:`models.features.recent_prior`).
+    """
     if max_horizon < 1:
         raise ValueError(f"max_horizon must be >= 1, got {max_horizon}")
     cat = catalog if catalog is not None else load_catalog()
     fc = build_cube(panel, cat)
     known = known_regions(panel)
     end = len(fc.months) - 1
-    priors = [level_prior(fc, k, known, end) for k in range(len(PANEL_TYPES))]
+    priors = [level_prior(fc, k, known, end, prior_months) for k in range(len(PANEL_TYPES))]
     return TrainingContext(cat, fc, known, end, priors)
 
 
