@@ -6,7 +6,7 @@ Mali after 2013-01, origins 2013-01..2015-12; UCDP: Iraq, Nigeria, the Philippin
 2015-01..2018-06), then prints, from the files the command wrote:
 
 * the post-occupation slice (rows whose region was within 24 months after an occupation ended):
-  CRPS and Brier skill of the served (walk-forward ``selected``) model and of each fitted family
+  CRPS and Brier skill of the served model (``selected``: the equal-weight pool) and of each fitted family
   against the best baseline, per attack type;
 * the ablation: the gain of the occupation features (1 - score with / without) with its 90%
   block-bootstrap interval, per model, on the slice and overall, for ``all`` and the seed's types;
