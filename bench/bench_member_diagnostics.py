@@ -1,0 +1,116 @@
+"""Where the served pool's members miss: their forecasts beside what happened, and the priors' weights.
+
+Reads the same family rows as ``bench/bench_combination.py`` (one backtest per run; ``--cache DIR``
+shares that script's cache) and prints, on the shared extracts (skipped when absent):
+
+* the weight (rate, in months) of the recent level's gamma prior per type at a few origins, as the
+  moment estimate gives it (:func:`models.features.gamma_prior`) and as served
+  (:func:`models.features.recent_prior`);
+* ACLED development period (origins 2013-01..2015-12), post-occupation slice: each member's mean
+  forecast beside the observed mean for kidnapping, indirect fire and suicide attacks, and each
+  member's P(any) for ``all`` beside the observed share of months with an event, per region;
+* ACLED test period (origins 2016-01..2018-06), kidnapping by origin year: the observed mean, each
+  member's mean forecast and its CRPS.
+
+    .venv/bin/python bench/bench_member_diagnostics.py [--cache DIR] [--prior-months none]
+
+``--prior-months none`` reads the rows backtested with the moment prior as it is (the figures
+before its weight was capped; ``bench_combination.py --prior-months none`` caches the same rows).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+from bench_combination import DATA, RUNS, family_rows
+
+from models.episodes import load_catalog
+from models.features import RECENT_MONTHS, build_cube, gamma_prior, known_regions, recent_prior
+from models.taxonomy import PANEL_TYPES
+from training import dataset
+
+MEMBERS = ("pooled_negbin", "state_space_series", "bootstrap24", "mean12", "classifier")
+PRIOR_TYPES = ("all", "kidnapping", "bombing", "suicide_attack", "indirect_fire")
+PRIOR_ORIGINS = ("2013-03", "2014-01", "2016-01", "2017-06")
+
+
+def prior_weights(path: Path) -> None:
+    """Print the recent prior's weight per type and origin, as estimated and as served."""
+    panel = dataset.load(dataset.split_paths([path]), "auto").panel
+    catalog = load_catalog()
+    print("recent level's prior weight in months (moment estimate -> served, capped at 12):")
+    for origin in PRIOR_ORIGINS:
+        state = panel.truncate(origin)
+        fc, known = build_cube(state, catalog), known_regions(state)
+        end = len(fc.months) - 1
+        cells = []
+        for attack_type in PRIOR_TYPES:
+            k = PANEL_TYPES.index(attack_type)
+            raw, served = gamma_prior(fc, k, known, end)[1], recent_prior(fc, k, known, end)[1]
+            cells.append(f"{attack_type} {raw:,.1f} -> {served:.1f}")
+        print(f"  {origin}: " + "; ".join(cells))
+
+
+def _brier(rows: pd.DataFrame) -> pd.Series:
+    return (rows["p_any"] - (rows["y"] > 0)) ** 2
+
+
+def post_occupation_members(rows: pd.DataFrame) -> None:
+    """Print each member's means and P(any) beside the outcomes on the post-occupation slice."""
+    post = rows[rows["post_occupation"].to_numpy(dtype=bool) & rows["model"].isin(MEMBERS)].copy()
+    print(f"post-occupation slice ({post['region_id'].nunique()} regions), mean forecast vs observed:")
+    for attack_type in ("kidnapping", "indirect_fire", "suicide_attack"):
+        part = post[(post["attack_type"] == attack_type) & (post["model"] != "classifier")]
+        means = part.groupby("model")["mean"].mean()
+        observed = part.groupby("model")["y"].mean().iloc[0]
+        print(f"  {attack_type:<15} observed {observed:.3f}; " +
+              "; ".join(f"{m} {means[m]:.3f}" for m in MEMBERS if m in means.index))
+    part = post[post["attack_type"] == "all"].assign(brier=_brier)
+    print("  all: P(any) by region (observed share of months with an event), Brier in brackets")
+    p_any = part.pivot_table(index="region_id", columns="model", values="p_any")
+    brier = part.pivot_table(index="region_id", columns="model", values="brier")
+    observed = (part[part["model"] == MEMBERS[0]].assign(pos=lambda f: f["y"] > 0)
+                .groupby("region_id")["pos"].mean())
+    for region in p_any.index:
+        cells = "; ".join(f"{m} {p_any.loc[region, m]:.2f} [{brier.loc[region, m]:.3f}]"
+                          for m in MEMBERS if m in p_any.columns)
+        print(f"    {region:<16} observed {observed[region]:.2f}; {cells}")
+
+
+def kidnapping_by_year(rows: pd.DataFrame) -> None:
+    """Print kidnapping outcomes and each member's mean and CRPS per origin year."""
+    part = rows[(rows["attack_type"] == "kidnapping") & rows["model"].isin(MEMBERS)
+                & (rows["model"] != "classifier")]
+    year = part["origin"].astype(str).str[:4]
+    print("kidnapping by origin year: observed mean; per member mean forecast / CRPS")
+    for value, group in part.groupby(year):
+        stats = group.groupby("model")[["mean", "crps"]].mean()
+        cells = "; ".join(f"{m} {stats.loc[m, 'mean']:.3f} / {stats.loc[m, 'crps']:.4f}"
+                          for m in MEMBERS if m in stats.index)
+        print(f"  {value}: observed {group.groupby('model')['y'].mean().iloc[0]:.3f}; {cells}")
+
+
+def main() -> None:
+    """Print the diagnostics for the ACLED runs."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--prior-months", default=f"{RECENT_MONTHS:g}",
+                        help="the most the recent level's prior weighs, in months, or 'none'")
+    args = parser.parse_args()
+    prior_months = None if args.prior_months.strip().lower() == "none" else float(args.prior_months)
+    file_name, _ = RUNS["acled-dev"]
+    path = DATA / file_name
+    if not path.is_file():
+        print(f"{path} not available, skipped")
+        return
+    prior_weights(path)
+    for name, report in (("acled-dev", post_occupation_members), ("acled-test", kidnapping_by_year)):
+        _, origins = RUNS[name]
+        print(f"{name} (origins {origins}):")
+        report(family_rows(name, path, origins, args.cache, prior_months=prior_months))
+
+
+if __name__ == "__main__":
+    main()
