@@ -109,6 +109,16 @@ def family_rows(name: str, path: Path, origins: str, cache: Path | None,
     return rows
 
 
+def _prior_months(value: str) -> float | None:
+    return None if value.strip().lower() == "none" else float(value)
+
+
+def add_prior_months(parser: argparse.ArgumentParser) -> None:
+    """Add ``--prior-months`` (a number of months or ``none``) to a benchmark's arguments."""
+    parser.add_argument("--prior-months", type=_prior_months, default=float(RECENT_MONTHS),
+                        help="the most the recent level's prior weighs, in months, or 'none'")
+
+
 def _skills(rows: pd.DataFrame) -> dict[str, Any]:
     table = skill_table(rows, SELECTED, BASELINES, TYPES, metrics=("crps", "brier"))
     return {t: {m: {k: v for k, v in e.items() if k in ("skill", "lower", "upper", "baseline", "n")}
@@ -167,11 +177,10 @@ def main() -> None:
                         help="what the classifier's L2 penalty acts on")
     parser.add_argument("--negbin-powers", default=",".join(f"{p:g}" for p in POWERS),
                         help="comma-separated dispersion powers pooled_negbin chooses among")
-    parser.add_argument("--prior-months", default=f"{RECENT_MONTHS:g}",
-                        help="the most the recent level's prior weighs, in months, or 'none'")
+    add_prior_months(parser)
     args = parser.parse_args()
     powers = tuple(float(p) for p in args.negbin_powers.split(",") if p.strip())
-    prior_months = None if args.prior_months.strip().lower() == "none" else float(args.prior_months)
+    prior_months = args.prior_months
     bases = tuple(b.strip() for b in args.pool_baselines.split(",") if b.strip() and b.strip() != "none")
     figures: dict[str, Any] = {}
     for name in [n.strip() for n in args.only.split(",") if n.strip()]:

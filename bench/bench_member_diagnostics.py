@@ -28,10 +28,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from bench_combination import BASELINES, DATA, RUNS, family_rows
+from bench_combination import BASELINES, DATA, RUNS, add_prior_months, family_rows
 
+from models import scores
 from models.episodes import load_catalog
-from models.features import RECENT_MONTHS, build_cube, gamma_prior, known_regions, recent_prior
+from models.features import build_cube, gamma_prior, known_regions, recent_prior
 from models.taxonomy import PANEL_TYPES
 from training import dataset
 from training.backtest import skill_table
@@ -60,10 +61,6 @@ def prior_weights(path: Path) -> None:
         print(f"  {origin}: " + "; ".join(cells))
 
 
-def _brier(rows: pd.DataFrame) -> pd.Series:
-    return (rows["p_any"] - (rows["y"] > 0)) ** 2
-
-
 def post_occupation_members(rows: pd.DataFrame) -> None:
     """Print each member's means and P(any) beside the outcomes on the post-occupation slice."""
     post = rows[rows["post_occupation"].to_numpy(dtype=bool) & rows["model"].isin(MEMBERS)].copy()
@@ -74,10 +71,12 @@ def post_occupation_members(rows: pd.DataFrame) -> None:
         observed = part.groupby("model")["y"].mean().iloc[0]
         print(f"  {attack_type:<15} observed {observed:.3f}; " +
               "; ".join(f"{m} {means[m]:.3f}" for m in MEMBERS if m in means.index))
-    part = post[post["attack_type"] == "all"].assign(brier=_brier)
+    part = post[post["attack_type"] == "all"]
     print("  all: P(any) by region (observed share of months with an event), Brier in brackets")
     p_any = part.pivot_table(index="region_id", columns="model", values="p_any")
-    brier = part.pivot_table(index="region_id", columns="model", values="brier")
+    by_cell = part.groupby(["region_id", "model"])
+    brier = pd.Series({key: scores.brier(group["y"].to_numpy() > 0, group["p_any"].to_numpy())
+                       for key, group in by_cell}).unstack()
     observed = (part[part["model"] == MEMBERS[0]].assign(pos=lambda f: f["y"] > 0)
                 .groupby("region_id")["pos"].mean())
     for region in p_any.index:
@@ -125,10 +124,8 @@ def main() -> None:
     """Print the diagnostics for the ACLED runs."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=None)
-    parser.add_argument("--prior-months", default=f"{RECENT_MONTHS:g}",
-                        help="the most the recent level's prior weighs, in months, or 'none'")
+    add_prior_months(parser)
     args = parser.parse_args()
-    prior_months = None if args.prior_months.strip().lower() == "none" else float(args.prior_months)
     file_name, _ = RUNS["acled-dev"]
     path = DATA / file_name
     if not path.is_file():
@@ -138,7 +135,7 @@ def main() -> None:
     for name, report in (("acled-dev", post_occupation_members), ("acled-test", kidnapping_by_year)):
         _, origins = RUNS[name]
         print(f"{name} (origins {origins}):")
-        rows = family_rows(name, path, origins, args.cache, prior_months=prior_months)
+        rows = family_rows(name, path, origins, args.cache, prior_months=args.prior_months)
         report(rows)
         poisson_p_any_bound(rows)
 
