@@ -16,6 +16,7 @@ Runs (files from ../shared/data, skipped when absent):
     .venv/bin/python bench/bench_combination.py [--only acled-dev,ucdp] [--cache DIR] [--json]
         [--pool-baselines bootstrap24,mean12] [--classifier-occupation]
         [--classifier-penalty-scale standardised] [--negbin-powers 2] [--prior-months none]
+        [--p-any-reconcile none]
 
 ``--cache DIR`` keeps each run's family rows (parquet) so the rules can be re-scored quickly.
 Two variants tried on the development period and not served (``docs/backtest.md``):
@@ -29,6 +30,8 @@ dispersion power was chosen (:data:`models.estimators.count.POWERS`; cached apar
 ``--prior-months none`` backtests ``pooled_negbin`` (alone and as the state-space family's fallback)
 and the classifier with the recent level's gamma prior as the moment estimate gives it, as served
 before its weight was capped at 12 months (:func:`models.features.recent_prior`; cached apart too).
+``--p-any-reconcile none`` serves the ``all`` P(count >= 1) as pooled, not reconciled with the
+types' (:func:`models.estimators.combined.reconcile_p_any`), as served before it.
 """
 
 from __future__ import annotations
@@ -126,14 +129,17 @@ def _skills(rows: pd.DataFrame) -> dict[str, Any]:
 
 
 def score_rules(families: pd.DataFrame, pool_baselines: tuple[str, ...] = (POOL_BASELINE,),
-                observed: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
+                observed: Mapping[str, Sequence[str]] | None = None,
+                reconcile_p: bool = True) -> dict[str, Any]:
     """Skills of both rules, overall and on the post-occupation slice, with the time each took.
 
-    Rows of types a region cannot observe (``observed``) are combined but not scored.
+    Rows of types a region cannot observe (``observed``) are combined but not scored;
+    ``reconcile_p`` reconciles the ``all`` P(count >= 1) with the types' (both rules).
     """
     out: dict[str, Any] = {}
-    pool = partial(pool_forward, baselines=pool_baselines)
-    for rule, combine in (("pool", pool), ("select", walk_forward)):
+    pool = partial(pool_forward, baselines=pool_baselines, reconcile_p=reconcile_p)
+    select = partial(walk_forward, reconcile_p=reconcile_p)
+    for rule, combine in (("pool", pool), ("select", select)):
         started = time.perf_counter()
         served = combine(families)
         seconds = time.perf_counter() - started
@@ -178,6 +184,8 @@ def main() -> None:
     parser.add_argument("--negbin-powers", default=",".join(f"{p:g}" for p in POWERS),
                         help="comma-separated dispersion powers pooled_negbin chooses among")
     add_prior_months(parser)
+    parser.add_argument("--p-any-reconcile", default="average", choices=("average", "none"),
+                        help="the all P(any): averaged with the types' bottom-up one, or as pooled")
     args = parser.parse_args()
     powers = tuple(float(p) for p in args.negbin_powers.split(",") if p.strip())
     prior_months = args.prior_months
@@ -192,7 +200,7 @@ def main() -> None:
         rows = family_rows(name, path, origins, args.cache, args.classifier_occupation,
                            args.classifier_penalty_scale, powers, prior_months)
         observed = coverage(dataset.load([path], "auto").used_events()).regions()
-        scores = score_rules(rows, bases, observed)
+        scores = score_rules(rows, bases, observed, args.p_any_reconcile == "average")
         figures[name] = scores
         if not args.json:
             _print(name, scores)

@@ -132,19 +132,20 @@ def pooled_rows(predictions: pd.DataFrame, choice: Mapping[str, Mapping[str, Any
 
 
 def pool_forward(predictions: pd.DataFrame, candidates: Sequence[str] | None = None, name: str = SELECTED,
-                 reconcile: bool | str = True, baselines: Sequence[str] = (POOL_BASELINE,)
-                 ) -> pd.DataFrame:
+                 reconcile: bool | str = True, baselines: Sequence[str] = (POOL_BASELINE,),
+                 reconcile_p: bool = True) -> pd.DataFrame:
     """Out-of-sample rows of the pooled served model: the coherent hurdle of :func:`pooled_rows`.
 
     The pool's members (the families that ran and ``baselines``) are fixed by which models ran,
-    not by their scores, so no row's target informs the combination of another.
+    not by their scores, so no row's target informs the combination of another. ``reconcile`` and
+    ``reconcile_p`` are those of :func:`models.estimators.combined.coherent_cells`.
     """
     rows = pooled_rows(predictions, pool_choice(predictions, candidates, baselines), name)
     if rows.empty:
         return rows
     finite = np.isfinite(rows["mean"].to_numpy(dtype=float))
     rows = rows[finite].reset_index(drop=True)
-    return coherent_rows(with_baseline(rows, predictions), None, reconcile)
+    return coherent_rows(with_baseline(rows, predictions), None, reconcile, reconcile_p)
 
 
 def combiner(rule: str = COMBINE) -> Callable[[pd.DataFrame], pd.DataFrame]:

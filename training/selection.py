@@ -306,14 +306,18 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 def coherent_rows(rows: pd.DataFrame, params: Mapping[str, Mapping[str, Any]] | None,
-                  reconcile: bool | str = True) -> pd.DataFrame:
-    """Chosen rows (with :func:`with_baseline` columns) replaced by their coherent hurdle, scored again."""
+                  reconcile: bool | str = True, reconcile_p: bool = True) -> pd.DataFrame:
+    """Chosen rows (with :func:`with_baseline` columns) replaced by their coherent hurdle, scored again.
+
+    ``reconcile`` and ``reconcile_p`` are those of
+    :func:`models.estimators.combined.coherent_cells`.
+    """
     if rows.empty:
         return rows.drop(columns=["base_mean", "base_var", "base_p"], errors="ignore")
     dist = coherent_cells(rows, rows["mean"].to_numpy(dtype=float), rows["var"].to_numpy(dtype=float),
                           rows["p_any"].to_numpy(dtype=float), rows["base_mean"].to_numpy(dtype=float),
                           rows["base_var"].to_numpy(dtype=float), rows["base_p"].to_numpy(dtype=float),
-                          params, reconcile=reconcile)
+                          params, reconcile=reconcile, reconcile_p=reconcile_p)
     y = rows["y"].to_numpy(dtype=float)
     out = rows.drop(columns=["base_mean", "base_var", "base_p"]).copy()
     for col, values in distribution_columns(dist, y).items():
@@ -324,14 +328,16 @@ def coherent_rows(rows: pd.DataFrame, params: Mapping[str, Mapping[str, Any]] | 
 def walk_forward(predictions: pd.DataFrame, candidates: Sequence[str] | None = None,
                  default_model: str | None = None, name: str = SELECTED,
                  margin: float = MARGIN, window: int = COHERENCE_WINDOW, coherent: bool = True,
-                 reconcile: bool | str = True, learn: bool = LEARN_COHERENCE) -> pd.DataFrame:
+                 reconcile: bool | str = True, learn: bool = LEARN_COHERENCE,
+                 reconcile_p: bool = True) -> pd.DataFrame:
     """Out-of-sample rows of the served model: at each origin, choose and calibrate from what was known.
 
     At origin ``o`` the choice uses only rows with ``target_month <= o``; before any such row exists
     the ``default_model`` with its own ``p_any`` is served. With ``coherent`` (the default) the rows
     become the coherent hurdle; with ``learn`` the baseline weight and recalibration are learned by
     :func:`learn_coherence` on the chosen rows of earlier origins whose targets are known at ``o``
-    (off by default: see :data:`LEARN_COHERENCE`).
+    (off by default: see :data:`LEARN_COHERENCE`). ``reconcile`` and ``reconcile_p`` are those of
+    :func:`models.estimators.combined.coherent_cells`.
     """
     models = count_models(predictions, candidates)
     default = _default(models, default_model)
@@ -349,7 +355,7 @@ def walk_forward(predictions: pd.DataFrame, candidates: Sequence[str] | None = N
         chosen = with_baseline(chosen, now)
         past = pd.concat(history, ignore_index=True) if history else chosen.iloc[0:0]
         params = learn_coherence(past, str(origin), window) if learn else {}
-        parts.append(coherent_rows(chosen, params, reconcile))
+        parts.append(coherent_rows(chosen, params, reconcile, reconcile_p))
         history.append(chosen)
     return pd.concat(parts, ignore_index=True)
 

@@ -17,7 +17,9 @@ The served distribution of every cell is one coherent hurdle (:func:`coherent_ce
 2. *recalibrated P(count >= 1)*: ``p = sigmoid(c0 + c1 logit(p_source) + c2 logit(p_baseline))``
    per attack type (a logistic stack: combination with the baseline and recalibration at once);
 3. *reconciliation*: per region and horizon the attack-type means are reconciled with the ``all``
-   mean by weighted least squares (:func:`models.distributions.reconcile_wls`), so they add up;
+   mean by weighted least squares (:func:`models.distributions.reconcile_wls`), so they add up, and
+   the ``all`` P(count >= 1) with the types' (:func:`reconcile_p_any`: the average of its own and
+   the types' bottom-up one, at least the likeliest type's);
 4. the cell's distribution is the hurdle with that ``p`` and that mean
    (:func:`models.distributions.hurdle_from_moments`): ``p_any == 1 - F(0)``, the quantiles and the
    mean all come from it.
@@ -81,6 +83,21 @@ RECONCILE_METHODS = ("wls", "top")
 is kept and the types take the whole gap (in proportion to their variances)."""
 
 
+def _cells(keys: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, int]:
+    """Group (region, origin, horizon) and panel-type position of every row, and the group count."""
+    group = pd.MultiIndex.from_frame(keys[["region_id", "origin", "horizon"]].astype(str))
+    gid, uniques = pd.factorize(group)
+    tid = pd.Index(PANEL_TYPES).get_indexer(pd.Index(keys["attack_type"]))
+    return np.asarray(gid), np.asarray(tid), len(uniques)
+
+
+def _grid(gid: np.ndarray, tid: np.ndarray, n_g: int, values: np.ndarray) -> np.ndarray:
+    """``(groups, panel types)`` matrix of ``values`` (NaN where a group lacks a type)."""
+    out = np.full((n_g, len(PANEL_TYPES)), np.nan)
+    out[gid, tid] = np.asarray(values, dtype=float)
+    return out
+
+
 def reconcile_frame(keys: pd.DataFrame, mean: np.ndarray, var: np.ndarray, method: str = "wls") -> np.ndarray:
     """Reconciled means: per group of ``keys`` (region, origin, horizon) the types add up to ``all``.
 
@@ -89,14 +106,9 @@ def reconcile_frame(keys: pd.DataFrame, mean: np.ndarray, var: np.ndarray, metho
     """
     if len(keys) == 0:
         return np.asarray(mean, dtype=float).copy()
-    group = pd.MultiIndex.from_frame(keys[["region_id", "origin", "horizon"]].astype(str))
-    gid, uniques = pd.factorize(group)
-    tid = pd.Index(PANEL_TYPES).get_indexer(pd.Index(keys["attack_type"]))
-    n_g, n_t = len(uniques), len(PANEL_TYPES)
-    m = np.full((n_g, n_t), np.nan)
-    v = np.full((n_g, n_t), np.nan)
-    m[gid, tid] = mean
-    v[gid, tid] = var
+    gid, tid, n_g = _cells(keys)
+    m = _grid(gid, tid, n_g, mean)
+    v = _grid(gid, tid, n_g, var)
     full = np.isfinite(m).all(axis=1)
     out_m = m.copy()
     if full.any():
@@ -109,10 +121,35 @@ def reconcile_frame(keys: pd.DataFrame, mean: np.ndarray, var: np.ndarray, metho
     return np.asarray(out_m[gid, tid])
 
 
+def reconcile_p_any(keys: pd.DataFrame, p_any: np.ndarray) -> np.ndarray:
+    """P(count >= 1) with ``all`` reconciled with its attack types, per (region, origin, horizon).
+
+    A month has an event of some type exactly when it has one of any type, so the types also
+    forecast ``all``: bottom up, ``1 - prod_k (1 - p_k)`` (types independent given the forecast;
+    positively dependent types make it an upper bound). ``all`` gets the average of its own
+    probability and that bottom-up one, never below its likeliest type's. The types keep theirs.
+    A group missing its ``all`` row or a type keeps its probabilities.
+
+    Chosen on the development period (``bench/bench_combination.py --p-any-reconcile none``
+    reproduces the figures without it): the count families' own P(any) of ``all`` put too much
+    mass at zero in busy regions, where the types' probabilities do not.
+    """
+    p = np.clip(np.asarray(p_any, dtype=float), 0.0, 1.0)
+    if len(keys) == 0:
+        return p.copy()
+    gid, tid, n_g = _cells(keys)
+    grid = _grid(gid, tid, n_g, p)
+    full = np.isfinite(grid).all(axis=1)
+    bottom_up = 1.0 - np.prod(1.0 - grid[full, :-1], axis=1)
+    top = np.maximum(0.5 * (grid[full, -1] + bottom_up), grid[full, :-1].max(axis=1))
+    grid[np.flatnonzero(full), -1] = top
+    return np.asarray(grid[gid, tid])
+
+
 def coherent_cells(keys: pd.DataFrame, mean: np.ndarray, var: np.ndarray, p_any: np.ndarray,
                    base_mean: np.ndarray, base_var: np.ndarray, base_p: np.ndarray,
                    params: Mapping[str, Mapping[str, Any]] | None,
-                   reconcile: bool | str = True) -> HurdlePredictive:
+                   reconcile: bool | str = True, reconcile_p: bool = True) -> HurdlePredictive:
     """The coherent hurdle of every row (see the module docstring).
 
     Args:
@@ -127,6 +164,8 @@ def coherent_cells(keys: pd.DataFrame, mean: np.ndarray, var: np.ndarray, p_any:
             types (or ``None``) use :data:`IDENTITY`.
         reconcile: whether (and how: a :data:`RECONCILE_METHODS` name; ``True`` is ``wls``) to
             reconcile the types with ``all``.
+        reconcile_p: whether to reconcile the ``all`` P(count >= 1) with the types'
+            (:func:`reconcile_p_any`).
     """
     types = keys["attack_type"].to_numpy(dtype=object)
     table = {t: {**IDENTITY, **dict((params or {}).get(t, {}))} for t in PANEL_TYPES}
@@ -137,6 +176,10 @@ def coherent_cells(keys: pd.DataFrame, mean: np.ndarray, var: np.ndarray, p_any:
     p = stack_probability(np.asarray(p_any, dtype=float), np.asarray(base_p, dtype=float), coef)
     if reconcile:
         m = reconcile_frame(keys, m, v, "wls" if reconcile is True else str(reconcile))
+    if reconcile_p:
+        # the hurdle caps P(count >= 1) at the mean: cap the types first, so ``all`` is reconciled
+        # with the probabilities they serve
+        p = reconcile_p_any(keys, np.minimum(p, np.clip(m, 0.0, None)))
     return hurdle_from_moments(p, m, v)
 
 
@@ -237,6 +280,8 @@ class CombinedForecaster(Forecaster):
             time (see :func:`coherent_cells`); ``None`` is the identity combination.
         coherent: serve the coherent hurdle (reconciled types); ``False`` serves the members' own
             distributions with the chosen ``p_any`` beside them (the layout before the hurdle).
+        reconcile_p_any: reconcile the ``all`` P(count >= 1) with the types' in the hurdle
+            (:func:`reconcile_p_any`); bundles pickled before it existed keep serving without it.
     """
 
     name = "combined"
@@ -247,11 +292,14 @@ class CombinedForecaster(Forecaster):
     default_model: str | None = None
     coherence: Mapping[str, Mapping[str, Any]] | None = None
     coherent: bool = True
+    reconcile_p_any: bool = True
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # bundles pickled before the coherent layer served the members' distributions as they were
         state.setdefault("coherence", None)
         state.setdefault("coherent", False)
+        # and those pickled before the P(any) reconciliation served the ``all`` probability as pooled
+        state.setdefault("reconcile_p_any", False)
         super().__setstate__(state)
 
     def _table(self) -> dict[str, dict[str, Any]]:
@@ -393,7 +441,8 @@ class CombinedForecaster(Forecaster):
         index, mean, var, p = self.member_moments(state, horizon)
         base = Mean12Poisson().fit(state).predict_dist(state, horizon)[1]
         dist = coherent_cells(index, mean, var, p, base.mean(), base.variance(),
-                              base.p_any(), getattr(self, "coherence", None))
+                              base.p_any(), getattr(self, "coherence", None),
+                              reconcile_p=bool(getattr(self, "reconcile_p_any", False)))
         return index, dist
 
     def predict_p_any(self, state: Panel, horizon: int, dist: CountPredictive | None = None) -> np.ndarray:

@@ -18,7 +18,7 @@ from models.distributions import (
     reconcile_wls,
 )
 from models.estimators.baselines import BASELINES
-from models.estimators.combined import CombinedForecaster
+from models.estimators.combined import CombinedForecaster, reconcile_p_any
 from models.estimators.count import PooledNegBin
 from models.estimators.logit import EventLogit
 from models.estimators.series import StateSpaceSeries
@@ -191,3 +191,57 @@ def test_the_served_pool_keeps_the_identities(panel):
                                classifier=EventLogit(max_horizon=2, window=36)).fit(panel)
     frame = _served_frame(model, panel)
     assert (frame["mean"] > 0).any()
+
+
+def _keys(groups: list[tuple[str, int]], types: tuple[str, ...] = PANEL_TYPES) -> pd.DataFrame:
+    return pd.DataFrame([(r, "2015-01", h, t) for r, h in groups for t in types],
+                        columns=["region_id", "origin", "horizon", "attack_type"])
+
+
+def test_reconcile_p_any_averages_all_with_the_types_bottom_up():
+    keys = _keys([("a", 1), ("b", 1)])
+    n_t = len(PANEL_TYPES)
+    p = np.zeros(2 * n_t)
+    p[0], p[1], p[n_t - 1] = 0.2, 0.1, 0.3  # group a: two types, `all` pooled at 0.3
+    p[n_t], p[2 * n_t - 1] = 0.1, 0.9  # group b: one type, `all` pooled at 0.9
+    out = reconcile_p_any(keys, p)
+    bottom_up = 1.0 - 0.8 * 0.9
+    assert out[n_t - 1] == pytest.approx(0.5 * (0.3 + bottom_up))
+    assert out[2 * n_t - 1] == pytest.approx(0.5 * (0.9 + 0.1))
+    typed = keys["attack_type"].to_numpy() != ALL
+    np.testing.assert_array_equal(out[typed], p[typed])  # the types keep theirs
+
+
+def test_reconcile_p_any_never_puts_all_below_a_type_and_keeps_incomplete_groups():
+    keys = _keys([("a", 1)])
+    p = np.where(keys["attack_type"] == ALL, 0.05, 0.0)
+    p[0] = 0.6
+    out = reconcile_p_any(keys, p)
+    assert out[-1] == pytest.approx(0.6)  # average 0.325 is below the likeliest type
+    partial = _keys([("a", 1)], PANEL_TYPES[1:])  # no row of the first type: left as it is
+    q = np.full(len(partial), 0.4)
+    np.testing.assert_array_equal(reconcile_p_any(partial, q), q)
+    assert reconcile_p_any(_keys([]), np.zeros(0)).shape == (0,)
+
+
+def test_the_served_pool_reconciles_p_any_and_old_bundles_do_not(panel):
+    members = {"pooled_negbin": FAMILIES["pooled_negbin"](), "bootstrap24": FAMILIES["bootstrap24"]()}
+    choice = {t: {"count_model": "pool", "p_any": "pool", "pool": list(members),
+                  "p_pool": list(members)} for t in PANEL_TYPES}
+    model = CombinedForecaster(members=members, choice=choice).fit(panel)
+    frame = _served_frame(model, panel)
+    wide = frame.pivot_table(index=["region_id", "horizon"], columns="attack_type", values="p_any")
+    bottom_up = 1.0 - np.prod(1.0 - wide[list(ATTACK_TYPES)].to_numpy(), axis=1)
+    unreconciled = CombinedForecaster(members=members, choice=choice, reconcile_p_any=False).fit(panel)
+    plain = _served_frame(unreconciled, panel)
+    own = plain.pivot_table(index=["region_id", "horizon"], columns="attack_type", values="p_any")
+    np.testing.assert_allclose(wide[list(ATTACK_TYPES)], own[list(ATTACK_TYPES)], atol=1e-12)
+    expected = np.maximum(0.5 * (own[ALL].to_numpy() + bottom_up), wide[list(ATTACK_TYPES)].max(axis=1))
+    np.testing.assert_allclose(wide[ALL].to_numpy(), expected, atol=1e-9)
+    assert (wide[ALL].to_numpy() > own[ALL].to_numpy() + 1e-6).any()
+    # a bundle pickled before the reconciliation existed serves the pooled `all` probability
+    state = model.__getstate__()
+    del state["reconcile_p_any"]
+    old = CombinedForecaster.__new__(CombinedForecaster)
+    old.__setstate__(state)
+    np.testing.assert_allclose(old.predict(panel, 2)["p_any"], plain["p_any"], atol=1e-12)

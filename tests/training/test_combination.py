@@ -82,6 +82,20 @@ def test_pool_forward_rows_are_one_coherent_hurdle() -> None:
     assert (rows["q90"][rows["p_any"] > 0.1] >= 1).all()
 
 
+def test_pool_forward_reconciles_the_all_probability_with_the_types() -> None:
+    rows = pool_forward(_rows())
+    plain = pool_forward(_rows(), reconcile_p=False)
+    p = rows.pivot_table(index=["region_id", "horizon"], columns="attack_type", values="p_any")
+    q = plain.pivot_table(index=["region_id", "horizon"], columns="attack_type", values="p_any")
+    types = [t for t in PANEL_TYPES if t != ALL]
+    np.testing.assert_allclose(p[types], q[types])
+    # every member's P(any) is pooled to 0.6 on every row; the types are capped at their mean
+    bottom_up = 1.0 - np.prod(1.0 - p[types].to_numpy(), axis=1)
+    np.testing.assert_allclose(q[ALL], 0.6)
+    np.testing.assert_allclose(p[ALL], 0.5 * (0.6 + bottom_up))
+    assert (rows["crps"] != plain["crps"]).any()
+
+
 def test_the_rule_switch() -> None:
     assert COMBINE == "pool"
     assert served_choice(_rows(), "select")[ALL]["count_model"] in {*MODELS}
