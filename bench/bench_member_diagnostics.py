@@ -11,11 +11,14 @@ shares that script's cache) and prints, on the shared extracts (skipped when abs
   member's P(any) for ``all`` beside the observed share of months with an event, per region;
 * ACLED test period (origins 2016-01..2018-06), kidnapping by origin year: the observed mean, each
   member's mean forecast and its CRPS;
+* on both ACLED periods (and UCDP with ``--ucdp``), the served ``all`` P(any)'s reliability by
+  tenth, pooled and reconciled with the attack types'
+  (:func:`models.estimators.combined.reconcile_p_any`);
 * on both ACLED periods, a bound rather than a fix: the served pool's ``all`` skill (all rows and
   the post-occupation slice) with ``pooled_negbin``'s P(any) replaced by the Poisson P(any) of its
   mean (fewer zeros in busy regions, more wrong ones in quiet regions).
 
-    .venv/bin/python bench/bench_member_diagnostics.py [--cache DIR] [--prior-months none]
+    .venv/bin/python bench/bench_member_diagnostics.py [--cache DIR] [--prior-months none] [--ucdp]
 
 ``--prior-months none`` reads the rows backtested with the moment prior as it is (the figures
 before its weight was capped; ``bench_combination.py --prior-months none`` caches the same rows).
@@ -120,11 +123,36 @@ def poisson_p_any_bound(rows: pd.DataFrame) -> None:
     print(f"  with pooled_negbin's P(any) Poisson:           {_all_skills(swapped)}")
 
 
+RELIABILITY_BINS = np.linspace(0.0, 1.0, 11)
+
+
+def all_reliability(rows: pd.DataFrame) -> None:
+    """Print the served ``all`` P(any)'s reliability, pooled and reconciled with the types'."""
+    print("  served all P(any) by bin: rows, mean forecast, observed share (pooled | reconciled)")
+    tables = []
+    for reconcile_p in (False, True):
+        served = pool_forward(rows, reconcile_p=reconcile_p)
+        part = served[served["attack_type"] == "all"]
+        p, pos = part["p_any"].to_numpy(dtype=float), part["y"].to_numpy(dtype=float) > 0
+        which = np.clip(np.digitize(p, RELIABILITY_BINS[1:-1], right=True), 0, 9)
+        tables.append(pd.DataFrame({"bin": which, "p": p, "pos": pos}).groupby("bin")
+                      .agg(n=("p", "size"), p=("p", "mean"), obs=("pos", "mean")))
+        print(f"    {'reconciled' if reconcile_p else 'pooled'}: mean forecast {p.mean():.3f}, "
+              f"observed {pos.mean():.3f}")
+    for b in range(10):
+        cells = [f"{int(t.loc[b, 'n']):>5} {t.loc[b, 'p']:.3f} {t.loc[b, 'obs']:.3f}" if b in t.index
+                 else f"{0:>5}   -     -  " for t in tables]
+        low, high = RELIABILITY_BINS[b], RELIABILITY_BINS[b + 1]
+        print(f"    {low:.1f}-{high:.1f}: " + " | ".join(cells))
+
+
 def main() -> None:
     """Print the diagnostics for the ACLED runs."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=None)
     add_prior_months(parser)
+    parser.add_argument("--ucdp", action="store_true",
+                        help="also print the all P(any) reliability on UCDP (a long backtest unless cached)")
     args = parser.parse_args()
     file_name, _ = RUNS["acled-dev"]
     path = DATA / file_name
@@ -138,6 +166,12 @@ def main() -> None:
         rows = family_rows(name, path, origins, args.cache, prior_months=args.prior_months)
         report(rows)
         poisson_p_any_bound(rows)
+        all_reliability(rows)
+    ucdp_file, ucdp_origins = RUNS["ucdp"]
+    if args.ucdp and (DATA / ucdp_file).is_file():
+        print(f"ucdp (origins {ucdp_origins}):")
+        all_reliability(family_rows("ucdp", DATA / ucdp_file, ucdp_origins, args.cache,
+                                    prior_months=args.prior_months))
 
 
 if __name__ == "__main__":
