@@ -225,8 +225,9 @@ def test_p_any_source_chosen_per_horizon():
 
 def test_combined_forecaster_per_horizon_sources(panel):
     choice = {ALL: {"count_model": "mean12", "p_any": "count", "p_any_by_horizon": {"2": "classifier"}}}
+    # the source of the `all` probability itself, before its reconciliation with the types
     model = CombinedForecaster(members={"mean12": Mean12Poisson()}, choice=choice,
-                               classifier=_RateClassifier()).fit(panel)
+                               classifier=_RateClassifier(), reconcile_p_any=False).fit(panel)
     frame = model.predict(panel, 3)
     own = Mean12Poisson().fit(panel).predict(panel, 3)
     rate = _RateClassifier().fit(panel).rate_[ALL]
