@@ -27,7 +27,7 @@ def serve(
         "--model", help="Model URI (default: THREATCAST_MODEL_URI or models:/threatcast@champion).")] = None,
     tracking_uri: Annotated[str | None, typer.Option(
         help="MLflow tracking URI (default: THREATCAST_TRACKING_URI, MLFLOW_TRACKING_URI or "
-             "sqlite:///./data/mlflow/mlflow.db).")] = None,
+             "the store under THREATCAST_DATA_DIR (./data)).")] = None,
 ) -> None:
     """Serve forecasts over HTTP (FastAPI under uvicorn); /docs has the API."""
     try:

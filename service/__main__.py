@@ -33,7 +33,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--model", default=None, help="model URI (default: THREATCAST_MODEL_URI or "
                                                       "models:/threatcast@champion)")
     parser.add_argument("--tracking-uri", default=None, help="MLflow tracking URI (default: "
-                        "THREATCAST_TRACKING_URI, MLFLOW_TRACKING_URI or sqlite:///./data/mlflow/mlflow.db)")
+                        "THREATCAST_TRACKING_URI, MLFLOW_TRACKING_URI or the store under "
+                        "THREATCAST_DATA_DIR, ./data)")
     return parser.parse_args(argv)
 
 

@@ -1,25 +1,21 @@
 """Service settings: one frozen pydantic-settings object, read from the environment once.
 
 Every variable carries the ``THREATCAST_`` prefix (``THREATCAST_MODEL_URI``, ...), except that the
-tracking URI falls back to MLflow's own ``MLFLOW_TRACKING_URI`` before the embedded default (the
-order of :mod:`models.config`, shared with training: a blank value at any step counts as unset).
+tracking URI falls back to MLflow's own ``MLFLOW_TRACKING_URI`` before the embedded default, the
+SQLite store under ``THREATCAST_DATA_DIR`` that training writes (the order of :mod:`models.config`,
+shared with training: a blank value at any step counts as unset).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from models import config
-from models.config import ENV_PREFIX
-
-DEFAULT_TRACKING_URI = "sqlite:///./data/mlflow/mlflow.db"
-
-
-def _default_tracking_uri() -> str:
-    return config.tracking_uri() or DEFAULT_TRACKING_URI
+from models.config import DEFAULT_DATA_DIR, ENV_PREFIX
 
 
 class Settings(BaseSettings):
@@ -27,6 +23,8 @@ class Settings(BaseSettings):
 
     Attributes:
         model_uri: the MLflow model to serve, by alias (``models:/threatcast@champion``).
+        data_dir: data directory whose embedded store (``<data_dir>/mlflow/mlflow.db``) is served
+            when no tracking URI is set; the same variable as training's.
         tracking_uri: MLflow tracking (and registry) URI.
         admin_api_keys: keys accepted in ``X-API-Key`` by admin calls; empty disables them.
             From the environment as a comma-separated list.
@@ -54,7 +52,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
 
     model_uri: str = "models:/threatcast@champion"
-    tracking_uri: str = Field(default_factory=_default_tracking_uri)
+    data_dir: Path = DEFAULT_DATA_DIR
+    tracking_uri: str = ""
     admin_api_keys: Annotated[tuple[str, ...], NoDecode] = ()
     max_batch_regions: int = Field(default=200, ge=1, le=100_000)
     max_nowcast_events: int = Field(default=5_000, ge=1, le=1_000_000)
@@ -71,11 +70,18 @@ class Settings(BaseSettings):
     admin_max_failures: int = Field(default=10, ge=1, le=10_000)
     admin_failure_window_seconds: float = Field(default=60.0, gt=0, le=86_400)
 
-    @field_validator("tracking_uri", mode="after")
+    @model_validator(mode="before")
     @classmethod
-    def _blank_is_unset(cls, value: str) -> str:
-        """A blank URI falls through to the next step of :func:`models.config.tracking_uri`."""
-        return config.tracking_uri(value) or DEFAULT_TRACKING_URI
+    def _resolve_tracking_uri(cls, data: Any) -> Any:
+        """The tracking URI by :mod:`models.config`'s order; a blank value falls through to the next step.
+
+        Unset everywhere, it is the embedded store under ``data_dir``, where training writes.
+        """
+        if not isinstance(data, dict):
+            return data
+        uri = config.tracking_uri(data.get("tracking_uri"))
+        return {**data, "tracking_uri": uri or config.embedded_tracking_uri(
+            data.get("data_dir") or DEFAULT_DATA_DIR)}
 
     @field_validator("admin_api_keys", mode="before")
     @classmethod

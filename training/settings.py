@@ -34,7 +34,7 @@ class TrainingSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
 
-    data_dir: Path = Path("data")
+    data_dir: Path = config.DEFAULT_DATA_DIR
     tracking_uri: str | None = Field(default_factory=config.tracking_uri)
     artifact_root: Path | None = None
     experiment_name: str = Field(default="threatcast", min_length=1)
@@ -74,7 +74,7 @@ class TrainingSettings(BaseSettings):
         """
         if self.tracking_uri:
             return self.tracking_uri
-        return f"sqlite:///{self.mlflow_dir / 'mlflow.db'}"
+        return config.embedded_tracking_uri(self.data_dir)
 
     def is_local(self) -> bool:
         """Whether tracking is a local store (SQLite or file) rather than a tracking server."""

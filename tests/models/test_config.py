@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from models.config import tracking_uri
-from service.settings import DEFAULT_TRACKING_URI, Settings
+from models.config import embedded_tracking_uri, tracking_uri
+from service.settings import Settings
 from training.settings import TrainingSettings
 
 
@@ -22,6 +22,7 @@ from training.settings import TrainingSettings
 def test_training_and_the_service_resolve_the_tracking_uri_alike(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path, own: str | None, mlflow: str | None,
         expected: str | None) -> None:
+    monkeypatch.delenv("THREATCAST_DATA_DIR", raising=False)
     for name, value in (("THREATCAST_TRACKING_URI", own), ("MLFLOW_TRACKING_URI", mlflow)):
         if value is None:
             monkeypatch.delenv(name, raising=False)
@@ -30,7 +31,7 @@ def test_training_and_the_service_resolve_the_tracking_uri_alike(
     training = TrainingSettings(data_dir=tmp_path)
     service = Settings()
     assert training.resolved_tracking_uri() == (expected or f"sqlite:///{tmp_path.resolve()}/mlflow/mlflow.db")
-    assert service.tracking_uri == (expected or DEFAULT_TRACKING_URI)
+    assert service.tracking_uri == (expected or embedded_tracking_uri())
     # an explicit value beats both variables
     assert TrainingSettings(tracking_uri="sqlite:///arg.db").resolved_tracking_uri() == "sqlite:///arg.db"
     assert Settings(tracking_uri="sqlite:///arg.db").tracking_uri == "sqlite:///arg.db"
@@ -49,6 +50,7 @@ def test_training_and_the_service_resolve_the_tracking_uri_alike(
 def test_a_blank_value_counts_as_unset_in_both_processes(
         monkeypatch: pytest.MonkeyPatch, tmp_path: Path, argument: str | None, own: str | None,
         mlflow: str | None, expected: str | None) -> None:
+    monkeypatch.delenv("THREATCAST_DATA_DIR", raising=False)
     for name, value in (("THREATCAST_TRACKING_URI", own), ("MLFLOW_TRACKING_URI", mlflow)):
         if value is None:
             monkeypatch.delenv(name, raising=False)
@@ -58,4 +60,4 @@ def test_a_blank_value_counts_as_unset_in_both_processes(
     assert tracking_uri(argument) == expected
     training = TrainingSettings(data_dir=tmp_path, **kwargs)
     assert training.resolved_tracking_uri() == (expected or f"sqlite:///{tmp_path.resolve()}/mlflow/mlflow.db")
-    assert Settings(**kwargs).tracking_uri == (expected or DEFAULT_TRACKING_URI)
+    assert Settings(**kwargs).tracking_uri == (expected or embedded_tracking_uri())

@@ -3,20 +3,41 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from service.settings import DEFAULT_TRACKING_URI, Settings
+from models.config import embedded_tracking_uri
+from service.settings import Settings
 from service.table import stale_deadline
+from training.settings import TrainingSettings
+
+DEFAULT_TRACKING_URI = embedded_tracking_uri()
 
 
-def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+def test_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("MLFLOW_TRACKING_URI", "THREATCAST_TRACKING_URI", "THREATCAST_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
     s = Settings()
     assert s.model_uri == "models:/threatcast@champion"
-    assert s.tracking_uri == DEFAULT_TRACKING_URI
+    assert s.tracking_uri == f"sqlite:///{tmp_path.resolve()}/data/mlflow/mlflow.db"
     assert s.admin_api_keys == ()
+
+
+def test_the_data_dir_points_the_service_at_the_store_training_writes(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("MLFLOW_TRACKING_URI", "THREATCAST_TRACKING_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("THREATCAST_DATA_DIR", str(tmp_path / "store"))
+    expected = f"sqlite:///{(tmp_path / 'store').resolve()}/mlflow/mlflow.db"
+    assert Settings().tracking_uri == expected
+    assert TrainingSettings().resolved_tracking_uri() == expected
+    assert Settings(data_dir=tmp_path).tracking_uri == f"sqlite:///{tmp_path.resolve()}/mlflow/mlflow.db"
+    # a tracking URI, when set, wins over the data directory
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://mlflow:5000")
+    assert Settings().tracking_uri == "http://mlflow:5000"
 
 
 def test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -37,6 +58,7 @@ def test_a_blank_tracking_variable_counts_as_unset(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://mlflow:5000")
     assert Settings().tracking_uri == "http://mlflow:5000"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "")
+    monkeypatch.delenv("THREATCAST_DATA_DIR", raising=False)
     assert Settings().tracking_uri == DEFAULT_TRACKING_URI
     assert Settings(tracking_uri=" ").tracking_uri == DEFAULT_TRACKING_URI
 
