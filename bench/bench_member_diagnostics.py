@@ -10,7 +10,8 @@ shares that script's cache) and prints, on the shared extracts (skipped when abs
   forecast beside the observed mean for kidnapping, indirect fire and suicide attacks, and each
   member's P(any) for ``all`` beside the observed share of months with an event, per region;
 * ACLED test period (origins 2016-01..2018-06), kidnapping by origin year: the observed mean, each
-  member's mean forecast and its CRPS;
+  member's mean forecast and its CRPS; and in the two regions with the most kidnappings against
+  the rest: the served pool's, ``mean12``'s and ``bootstrap24``'s mean forecasts and CRPS sums;
 * on both ACLED periods (and UCDP with ``--ucdp``), the served ``all`` P(any)'s reliability by
   tenth, pooled and reconciled with the attack types'
   (:func:`models.estimators.combined.reconcile_p_any`);
@@ -101,6 +102,31 @@ def kidnapping_by_year(rows: pd.DataFrame) -> None:
         print(f"  {value}: observed {group.groupby('model')['y'].mean().iloc[0]:.3f}; {cells}")
 
 
+def kidnapping_by_region(rows: pd.DataFrame, top: int = 2) -> None:
+    """Print the kidnapping CRPS of the served pool and of ``mean12`` in the busiest regions and the rest.
+
+    Per region among the ``top`` with the most kidnappings: the observed mean, the served pool's,
+    ``mean12``'s and ``bootstrap24``'s mean forecasts and the CRPS summed over its rows; then the
+    sums over the other regions.
+    """
+    served = pool_forward(rows)
+    part = pd.concat([rows, served], ignore_index=True)
+    shown = part["model"].isin((SELECTED, "mean12", "bootstrap24"))
+    part = part[(part["attack_type"] == "kidnapping") & shown]
+    stats = part.groupby(["region_id", "model"]).agg(y=("y", "mean"), mean=("mean", "mean"),
+                                                     crps=("crps", "sum")).unstack("model")
+    busiest = stats[("y", "mean12")].sort_values(ascending=False).index[:top]
+    print("kidnapping by region: observed mean; mean forecast (served, mean12, bootstrap24); "
+          "CRPS summed (served, mean12)")
+    for region in busiest:
+        row = stats.loc[region]
+        print(f"  {region:<16} observed {row[('y', 'mean12')]:.2f}; means {row[('mean', SELECTED)]:.2f}, "
+              f"{row[('mean', 'mean12')]:.2f}, {row[('mean', 'bootstrap24')]:.2f}; "
+              f"CRPS {row[('crps', SELECTED)]:.1f}, {row[('crps', 'mean12')]:.1f}")
+    rest = stats.drop(index=busiest)["crps"].sum()
+    print(f"  the other {len(stats) - len(busiest)} regions: CRPS {rest[SELECTED]:.1f}, {rest['mean12']:.1f}")
+
+
 def _all_skills(rows: pd.DataFrame) -> str:
     served = pd.concat([rows, pool_forward(rows)], ignore_index=True)
     parts = []
@@ -160,11 +186,14 @@ def main() -> None:
         print(f"{path} not available, skipped")
         return
     prior_weights(path)
-    for name, report in (("acled-dev", post_occupation_members), ("acled-test", kidnapping_by_year)):
+    reports = {"acled-dev": (post_occupation_members,),
+               "acled-test": (kidnapping_by_year, kidnapping_by_region)}
+    for name, steps in reports.items():
         _, origins = RUNS[name]
         print(f"{name} (origins {origins}):")
         rows = family_rows(name, path, origins, args.cache, prior_months=args.prior_months)
-        report(rows)
+        for report in steps:
+            report(rows)
         poisson_p_any_bound(rows)
         all_reliability(rows)
     ucdp_file, ucdp_origins = RUNS["ucdp"]
