@@ -57,6 +57,9 @@ def train_command(
     combine: Annotated[str, typer.Option(
         help=f"How the served model combines the families: {'|'.join(COMBINE_RULES)}.")] = COMBINE,
     force: Annotated[bool, typer.Option(help="Promote to champion whatever the scores.")] = False,
+    min_skill: Annotated[float, typer.Option(
+        help="Least CRPS and Brier skill on all attacks, against the best baseline, that the gate "
+             "promotes (0: no worse than it).", min=-1.0, max=1.0)] = 0.0,
     seed: Annotated[int, typer.Option(help="Seed of every randomised fit.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON summary (no progress).")] = False,
 ) -> None:
@@ -67,7 +70,7 @@ def train_command(
                                scheduler=scheduler, workers=workers, models=models,
                                classifier=not no_classifier, force=force, seed=seed, fmt=fmt,
                                catalog_path=catalog, progress=not as_json and sys.stderr.isatty(),
-                               combine=combine)
+                               combine=combine, min_skill=min_skill)
         result = train(dataset.split_paths(events), options, settings)
     except (TrainingError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -2,22 +2,24 @@
 
 The rule never serves a loser: a version becomes ``champion`` only when
 
-1. its backtest CRPS skill and Brier skill on ``all`` against the best baseline are both >= 0 (the
-   point estimates; their block-bootstrap intervals are reported beside them), and
+1. its backtest CRPS skill and Brier skill on ``all`` against the best baseline are both >= 0, or
+   >= a margin the operator asks for (the point estimates; their block-bootstrap intervals are
+   reported beside them), and
 2. there is no champion yet, or its CRPS and Brier on the origins it shares with the champion's
    backtest are both no worse than the champion's;
 
 or when forced. Otherwise it becomes ``challenger`` and the decision says which test failed and by
-how much. (Training then serves the best baseline as the champion when the models lose and there
-is no champion: see :mod:`cli.jobs.train`.) Aliases only, never stages. A version is registered
-first and its alias set last, so a training that fails in between never leaves a half-registered
-version marked ``champion``.
+how much. (Training then serves a baseline as the champion when the models lose and there is no
+champion, the one :func:`fallback_baseline` picks: see :mod:`cli.jobs.train`.) Aliases only, never
+stages. A version is registered first and its alias set last, so a training that fails in between
+never leaves a half-registered version marked ``champion``.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 from collections.abc import Mapping, Sequence
 from contextlib import redirect_stderr
 from dataclasses import asdict, dataclass, field
@@ -94,20 +96,41 @@ def _skill_text(metric: str, entry: Mapping[str, Any]) -> str:
     return f"{metric} skill {value:+.4f}{interval} vs {entry.get('baseline', '?')}"
 
 
-def skill_failures(skill: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """The :data:`SKILL_METRICS` whose skill is missing, NaN or below 0 (as readable text)."""
+def skill_failures(skill: Mapping[str, Mapping[str, Any]], min_skill: float = 0.0) -> list[str]:
+    """The :data:`SKILL_METRICS` whose skill is missing, NaN or below ``min_skill`` (as readable text)."""
     out = []
     for metric in SKILL_METRICS:
         entry = skill.get(metric)
         value = float(entry.get("skill", float("nan"))) if entry else float("nan")
-        if not value >= 0.0:
+        if not value >= min_skill:
             out.append(_skill_text(metric, entry) if entry else f"{metric} skill unknown")
     return out
 
 
+def fallback_baseline(headline: Mapping[str, Mapping[str, float]], baselines: Sequence[str]) -> str | None:
+    """The baseline to serve when the models lose: the one whose worse skill is the highest.
+
+    Each baseline's CRPS and Brier skills on ``all`` are against the best baseline of that metric
+    (:func:`training.backtest.headline`), so the best baseline of one metric has skill 0 there and
+    may lose on the other; the baseline served is the one that loses least on its worse metric
+    (ties: the lower CRPS). ``None`` when no baseline has both skills.
+
+    Args:
+        headline: model -> ``{"crps": ..., "crps_skill": ..., "brier_skill": ...}``.
+        baselines: the names that count as baselines.
+    """
+    ranked = []
+    for name in baselines:
+        entry = headline.get(name) or {}
+        skills = [float(entry.get(f"{m}_skill", float("nan"))) for m in SKILL_METRICS]
+        if all(math.isfinite(v) for v in skills):
+            ranked.append((-min(skills), float(entry.get("crps", float("inf"))), str(name)))
+    return min(ranked)[2] if ranked else None
+
+
 def decide(version: str, candidate: OriginScores, champion: OriginScores | None,
            champion_version: str | None = None, force: bool = False,
-           skill: Mapping[str, Mapping[str, Any]] | None = None) -> Decision:
+           skill: Mapping[str, Mapping[str, Any]] | None = None, min_skill: float = 0.0) -> Decision:
     """Apply the promotion rule (pure: no MLflow involved).
 
     Args:
@@ -118,6 +141,8 @@ def decide(version: str, candidate: OriginScores, champion: OriginScores | None,
         force: promote whatever the scores.
         skill: metric -> ``{"skill", "lower", "upper", "baseline"}`` of the new version on ``all``
             (:func:`training.backtest.skill_table`); ``None`` skips the skill test (older callers).
+        min_skill: the least CRPS and Brier skill that passes (0: no worse than the best baseline;
+            a positive margin asks for more).
     """
     common = sorted(set(candidate.by_origin) & set(champion.by_origin)) if champion is not None else []
     mine = candidate.on(common if champion is not None else sorted(candidate.by_origin))
@@ -134,9 +159,11 @@ def decide(version: str, candidate: OriginScores, champion: OriginScores | None,
         return made(True, "forced promotion")
     skill_note = "; ".join(_skill_text(m, skills[m]) for m in SKILL_METRICS if m in skills)
     if skill is not None:
-        failed = skill_failures(skills)
+        failed = skill_failures(skills, min_skill)
         if failed:
-            return made(False, "loses to the best baseline: " + "; ".join(failed))
+            short = "loses to the best baseline" if min_skill <= 0 else \
+                f"falls short of skill {min_skill:+.4f} against the best baseline"
+            return made(False, f"{short}: " + "; ".join(failed))
     if champion is None:
         return made(True, "first version: no champion yet" + (f"; {skill_note}" if skill_note else ""))
     if not common:

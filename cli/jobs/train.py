@@ -49,7 +49,17 @@ from training.combination import COMBINE, combiner, served_choice
 from training.dataset import EventsInput
 from training.executors import make_executor
 from training.fingerprint import events_fingerprint
-from training.registry import CHAMPION, COMPLETE_TAG, SCORES_TAG, Decision, OriginScores, Registry, decide
+from training.registry import (
+    CHAMPION,
+    COMPLETE_TAG,
+    SCORES_TAG,
+    SKILL_METRICS,
+    Decision,
+    OriginScores,
+    Registry,
+    decide,
+    fallback_baseline,
+)
 from training.report import track_record, write_report
 from training.selection import (
     SELECTED,
@@ -95,6 +105,7 @@ class TrainOptions:
     catalog_path: Path | None = None
     progress: bool = True
     combine: str = COMBINE
+    min_skill: float = 0.0
 
 
 @dataclass
@@ -277,7 +288,8 @@ def _run(events: EventsInput, opts: TrainOptions, conf: TrainingSettings, catalo
                 "data_fingerprint": data.fingerprint, "served_model": SELECTED,
                 "origins": f"{data.origins[0]}:{data.origins[-1]}"})
         with progress.step("gate", "comparing with the champion", timings):
-            decision = _gate(tracker, registry, parent, version, scores, opts.force, skill.get(ALL, {}))
+            decision = _gate(tracker, registry, parent, version, scores, opts.force, skill.get(ALL, {}),
+                             opts.min_skill)
             if not decision.promoted and decision.champion_version is None:
                 decision = _serve_baseline(tracker, registry, parent, decision, result, data, opts, conf,
                                            study)
@@ -456,9 +468,14 @@ def _target_model(data: _Data) -> TargetMix | None:
     return TargetMix().fit(data.panel)
 
 
-def _log_bundle(tracker: Tracker, parent: str, bundle: ForecastBundle, frame: pd.DataFrame) -> str:
+def _input_example(bundle: ForecastBundle) -> pd.DataFrame:
+    """One request row (the first region, all attacks, the longest horizon) logged with a bundle."""
     first = str(bundle.state.regions.index[0])
-    example = pd.DataFrame({"region_id": [first], "attack_type": ["all"], "horizon": [float(bundle.horizon)]})
+    return pd.DataFrame({"region_id": [first], "attack_type": ["all"], "horizon": [float(bundle.horizon)]})
+
+
+def _log_bundle(tracker: Tracker, parent: str, bundle: ForecastBundle, frame: pd.DataFrame) -> str:
+    example = _input_example(bundle)
     with tempfile.TemporaryDirectory(prefix="threatcast-bundle-") as tmp:
         path = save_bundle(bundle, tmp)
         return tracker.log_pyfunc(parent, name="bundle", python_model=BundleModel(),
@@ -470,12 +487,15 @@ def _log_bundle(tracker: Tracker, parent: str, bundle: ForecastBundle, frame: pd
 def _serve_baseline(tracker: Tracker, registry: Registry, parent: str, decision: Decision,
                     result: BacktestResult, data: _Data, opts: TrainOptions,
                     conf: TrainingSettings, study: Study) -> Decision:
-    """The models lost and there is no champion: register the best baseline and make it the champion.
+    """The models lost and there is no champion: register a baseline and make it the champion.
 
-    The baseline is the one with the lowest CRPS on ``all``; it serves its own distribution for every
-    attack type (already coherent: its type means add up to its ``all`` mean).
+    The baseline is :func:`training.registry.fallback_baseline`'s (the one that loses least on its
+    worse metric against the best baseline of each); it serves its own distribution for every
+    attack type (already coherent: its type means add up to its ``all`` mean). The decision says
+    how the models and the served baseline compare.
     """
-    name = str(decision.skill.get("crps", {}).get("baseline") or "mean12")
+    name = fallback_baseline(result.headline, result.baselines) or \
+        str(decision.skill.get("crps", {}).get("baseline") or "mean12")
     factories = model_factories(data.catalog)
     choice = {t: {"count_model": name, "p_any": "count"} for t in PANEL_TYPES}
     served = CombinedForecaster(members={name: factories[name]()}, choice=choice, default_model=name,
@@ -489,35 +509,46 @@ def _serve_baseline(tracker: Tracker, registry: Registry, parent: str, decision:
         uri = tracker.log_pyfunc(parent, name="baseline_bundle", python_model=BundleModel(),
                                  artifacts={BUNDLE_ARTIFACT: str(path)},
                                  signature=run_record.request_signature(frame),
+                                 input_example=_input_example(bundle),
                                  pip_requirements=run_record.requirements())
     scores = run_record.origin_scores(result.predictions, name)
     version = registry.register(uri, parent, {
         SCORES_TAG: scores.to_json(), "data_cutoff": str(data.panel.cutoff),
         "data_fingerprint": data.fingerprint, "served_model": name,
         "origins": f"{data.origins[0]}:{data.origins[-1]}"})
-    reason = (f"{decision.reason}; the best baseline {name!r} is served as the champion instead "
-              f"(version {version}): the models do not beat it")
+    reason = f"{decision.reason}; {_baseline_note(name, version, result.headline)}"
     registry.set_version_tags(version, {COMPLETE_TAG: "true", "threatcast.decision": reason})
     registry.set_alias(CHAMPION, version)
     tracker.set_tags(parent, {"threatcast.baseline_version": version, "threatcast.decision": reason})
     return replace(decision, reason=reason, baseline_version=version, served_baseline=name)
 
 
+def _baseline_note(name: str, version: str, headline: Mapping[str, Mapping[str, float]]) -> str:
+    """Why the baseline ``name`` serves: its own skills against the best baseline of each metric."""
+    entry = headline.get(name) or {}
+    skills = ", ".join(f"{m} {float(entry.get(f'{m}_skill', float('nan'))):+.4f}" for m in SKILL_METRICS)
+    return (f"the baseline {name!r} is served as the champion instead (version {version}); its own "
+            f"skills against the best baseline of each metric: {skills}, the least loss on the "
+            f"worse metric among the baselines")
+
+
 def _gate(tracker: Tracker, registry: Registry, parent: str, version: str, scores: OriginScores,
-          force: bool, skill: Mapping[str, Mapping[str, Any]] | None = None) -> Decision:
+          force: bool, skill: Mapping[str, Mapping[str, Any]] | None = None,
+          min_skill: float = 0.0) -> Decision:
     champion = registry.version_by_alias(CHAMPION)
     champion_scores = registry.scores(champion) if champion is not None else None
     if champion is not None and champion_scores is None:
         champion_scores = OriginScores({})
     decision = decide(version, scores, champion_scores,
-                      None if champion is None else str(champion.version), force, skill)
+                      None if champion is None else str(champion.version), force, skill, min_skill)
     tracker.log_dict(parent, decision.as_dict(), "promotion/decision.json")
     tracker.set_tags(parent, {"threatcast.version": version, "threatcast.alias": decision.alias,
                               "threatcast.promoted": str(decision.promoted).lower(),
                               "threatcast.decision": decision.reason})
     tracker.log_params(parent, {"registered_version": version, "promotion/alias": decision.alias,
                                 "promotion/forced": force,
-                                "promotion/champion_version": decision.champion_version or "none"})
+                                "promotion/champion_version": decision.champion_version or "none",
+                                "promotion/min_skill": min_skill})
     numbers = {f"promotion/challenger_{k}": v for k, v in decision.challenger_scores.items()}
     numbers.update({f"promotion/skill_{m}{suffix}": float(e[key]) for m, e in decision.skill.items()
                     for key, suffix in (("skill", ""), ("lower", "_lower"), ("upper", "_upper"))

@@ -3,11 +3,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from trainkit import synthetic_events
 
 from cli.jobs.train import TrainOptions, train
-from training.registry import SCORES_TAG, OriginScores, Registry, decide
+from training.registry import SCORES_TAG, OriginScores, Registry, decide, fallback_baseline
 from training.settings import TrainingSettings
 from training.tracking import Tracker, TrackingError
 
@@ -93,3 +95,82 @@ def test_worse_challenger_stays_challenger_better_one_is_promoted(mlflow_store, 
     rows = {r["version"]: r for r in registry.versions()}
     assert rows["4"]["aliases"] == ["champion"] and rows["3"]["aliases"] == []
     assert rows["1"]["crps"] == pytest.approx(rows["4"]["crps"])  # both serve the zero forecaster
+
+
+def _headline(**skills: tuple[float, float, float]) -> dict[str, dict[str, float]]:
+    """model -> (crps, crps_skill, brier_skill) as :func:`training.backtest.headline` gives them."""
+    return {m: {"crps": c, "crps_skill": cs, "brier_skill": bs} for m, (c, cs, bs) in skills.items()}
+
+
+def test_the_fallback_baseline_is_the_one_that_loses_least_on_its_worse_metric() -> None:
+    # the demo's figures: bootstrap24 is best on CRPS, mean12 on Brier
+    demo = _headline(zero=(5.46, -1.384, -23.0), mean12=(2.44, -0.068, 0.0), bootstrap24=(2.29, 0.0, -0.023))
+    assert fallback_baseline(demo, ["zero", "mean12", "bootstrap24"]) == "bootstrap24"
+    # a CRPS-best baseline that loses more on Brier than the other loses on CRPS is not served
+    brier_heavy = _headline(mean12=(2.40, -0.010, 0.0), bootstrap24=(2.38, 0.0, -0.050))
+    assert fallback_baseline(brier_heavy, ["mean12", "bootstrap24"]) == "mean12"
+    # one baseline best on both metrics: that one
+    both = _headline(mean12=(1.0, 0.0, 0.0), last_value=(1.2, -0.2, -0.4))
+    assert fallback_baseline(both, ["mean12", "last_value"]) == "mean12"
+    # a tie on the worse skill goes to the lower CRPS
+    tie = _headline(a=(2.0, -0.02, 0.0), b=(1.9, 0.0, -0.02))
+    assert fallback_baseline(tie, ["a", "b"]) == "b"
+    # only the names given count; missing or NaN skills are skipped
+    assert fallback_baseline(demo, ["mean12"]) == "mean12"
+    partial = {"mean12": {"crps": 1.0, "crps_skill": float("nan"), "brier_skill": 0.0}}
+    assert fallback_baseline(partial, ["mean12", "absent"]) is None
+
+
+def test_a_skill_margin_is_a_stricter_gate() -> None:
+    skill = {"crps": {"skill": 0.03, "lower": -0.01, "upper": 0.07, "baseline": "mean12"},
+             "brier": {"skill": 0.01, "lower": -0.02, "upper": 0.04, "baseline": "mean12"}}
+    assert decide("1", CHAMP, None, skill=skill).promoted
+    assert decide("1", CHAMP, None, skill=skill, min_skill=0.01).promoted
+    strict = decide("1", CHAMP, None, skill=skill, min_skill=0.02)
+    assert not strict.promoted and strict.alias == "challenger"
+    assert strict.reason.startswith(
+        "falls short of skill +0.0200 against the best baseline: brier skill +0.0100")
+    assert "crps" not in strict.reason
+    losing = decide("1", CHAMP, None, skill={**skill, "brier": {**skill["brier"], "skill": -0.001}})
+    assert losing.reason.startswith("loses to the best baseline: brier skill -0.0010")
+
+
+@pytest.mark.slow
+def test_when_the_models_lose_a_baseline_serves_and_the_decision_says_how_they_compare(
+        mlflow_store, tmp_path: Path) -> None:
+    events = synthetic_events()
+    options = TrainOptions(models="mean12,bootstrap24,pooled_negbin", classifier=False, min_skill=1.0,
+                           **FAMILIES)  # type: ignore[arg-type]
+    result = train(events, options)
+    decision = result.decision
+    # no model reaches a skill of 1 (a perfect forecast): the models' version stays challenger
+    assert not decision.promoted and decision.alias == "challenger" and decision.champion_version is None
+    client = mlflow_store.client()
+    scores = json.loads(Path(client.download_artifacts(result.run_id, "backtest/scores.json",
+                                                       str(tmp_path))).read_text())
+    headline = scores["headline"]
+    name = fallback_baseline(headline, ["mean12", "bootstrap24"])
+    assert name in ("mean12", "bootstrap24") and decision.served_baseline == name
+    assert decision.baseline_version == "2" and result.version == "1"
+    assert decision.reason.startswith("falls short of skill +1.0000 against the best baseline: crps skill")
+    own = headline[name]
+    assert (f"the baseline {name!r} is served as the champion instead (version 2); its own skills "
+            f"against the best baseline of each metric: crps {own['crps_skill']:+.4f}, "
+            f"brier {own['brier_skill']:+.4f}") in decision.reason
+
+    champion = client.get_model_version_by_alias("threatcast", "champion")
+    assert str(champion.version) == "2" and champion.tags["served_model"] == name
+    assert champion.tags["threatcast.decision"] == decision.reason
+    assert str(client.get_model_version_by_alias("threatcast", "challenger").version) == "1"
+    assert client.get_run(result.run_id).data.params["promotion/min_skill"] == "1.0"
+
+    # the champion serves the baseline's own forecast: the mean of the region's last 12 or 24 months
+    import mlflow
+
+    frame = mlflow.pyfunc.load_model("models:/threatcast@champion").predict(pd.DataFrame())
+    months = events["date"].dt.to_period("M")
+    per = events.groupby([events["region_id"], months]).size().unstack(fill_value=0)
+    window = 12 if name == "mean12" else 24
+    expected = per[per.columns[-window:]].mean(axis=1)
+    first = frame[(frame["attack_type"] == "all") & (frame["horizon"] == 1)].set_index("region_id")["mean"]
+    np.testing.assert_allclose(first.sort_index().to_numpy(), expected.sort_index().to_numpy(), rtol=1e-3)
