@@ -15,11 +15,13 @@ from models.episodes import load_catalog
 from models.estimators.base import Forecaster
 from models.forecast import DEFAULT_QUANTILES, check_forecast_frame, forecast_columns, parse_quantiles
 from training import dataset
+from training.combination import served_pool_choice
 from training.selection import build_combined, classifier_factory, model_factories
 
 OUTPUT_SUFFIXES = (".csv", ".parquet")
-DEFAULT_MODEL = "pooled_negbin"
-"""Served when neither ``--model`` nor ``--choice`` is given (``mean12`` if it is not available)."""
+SERVED = "served"
+"""The default ``--model``: the served pool (every fitted family, the pooled baseline and the
+classifier, one coherent hurdle per cell), as ``threatcast train`` registers it."""
 _DEFAULT_LEVELS = ",".join(str(level) for level in DEFAULT_QUANTILES)
 
 
@@ -37,9 +39,11 @@ def _forecaster(model: str | None, choice: Path | None, catalog: Path | None) ->
                 isinstance(e, dict) and "count_model" in e and "p_any" in e for e in table.values()):
             raise CommandError(f"{choice} is not a choice table (attack type -> count_model, p_any)")
         return build_combined(factories, table, classifier_factory(cat))
-    name = model or (DEFAULT_MODEL if DEFAULT_MODEL in factories else "mean12")
+    name = model or SERVED
+    if name == SERVED:
+        return build_combined(factories, served_pool_choice(), classifier_factory(cat))
     if name not in factories:
-        raise CommandError(f"unknown model {name!r}; available: {', '.join(factories)}")
+        raise CommandError(f"unknown model {name!r}; available: {SERVED}, {', '.join(factories)}")
     return factories[name]()
 
 
@@ -53,7 +57,8 @@ def forecast_command(
     quantiles: Annotated[str, typer.Option(help="Comma-separated quantile levels.")] = _DEFAULT_LEVELS,
     fmt: Annotated[str, typer.Option("--format", "-f", help="auto|acled|ucdp|gtd|canonical")] = "auto",
     model: Annotated[str | None, typer.Option(
-        help=f"Model to fit (default {DEFAULT_MODEL}); see `threatcast backtest --models`.")] = None,
+        help=f"Model to fit: {SERVED} (default: the pool training serves) or one model of "
+             "`threatcast backtest --models`.")] = None,
     choice: Annotated[Path | None, typer.Option(
         help="choice.json written by `threatcast backtest`: serve the selected combination.")] = None,
     catalog: Annotated[Path | None, typer.Option(help="Episode catalog CSV (default: shipped).")] = None,

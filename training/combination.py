@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from models.estimators.baselines import BASELINES, Bootstrap24
+from models.estimators.catalogue import COUNT_FAMILIES
 from models.estimators.pooling import CLASSIFIER_MEMBER, POOL, average_probability, linear_pool
 from models.taxonomy import PANEL_TYPES
 from training.backtest import CLASSIFIER
@@ -95,6 +96,18 @@ def pool_choice(predictions: pd.DataFrame, candidates: Sequence[str] | None = No
                               "p_pool": list(p_members), "crps": {str(k): float(v) for k, v in found.items()},
                               "rows": int(counts.get(attack_type, 0))}
     return table
+
+
+def served_pool_choice() -> dict[str, dict[str, Any]]:
+    """The choice table of the served pool without backtest rows: every fitted family and the baseline.
+
+    The same table :func:`pool_choice` gives after a full backtest (every family of
+    :data:`models.estimators.catalogue.COUNT_FAMILIES`, :data:`POOL_BASELINE`, the classifier in the
+    probability average), for a forecast fitted once without one (``threatcast forecast``).
+    """
+    members = [*COUNT_FAMILIES, POOL_BASELINE]
+    return {t: {"count_model": POOL, "p_any": POOL, "pool": list(members),
+                "p_pool": [*members, CLASSIFIER_MEMBER]} for t in PANEL_TYPES}
 
 
 def pooled_rows(predictions: pd.DataFrame, choice: Mapping[str, Mapping[str, Any]],

@@ -53,6 +53,23 @@ def test_forecast_csv_has_the_contract_columns(events_file, demo, tmp_path):
     np.testing.assert_allclose(frame["p_any"], expected["p_any"], rtol=1e-9)
 
 
+def test_the_default_forecast_is_the_served_pool_one_coherent_distribution(events_file, tmp_path):
+    out, single = tmp_path / "served.csv", tmp_path / "negbin.csv"
+    for args, path in (([], out), (["--model", "pooled_negbin"], single)):
+        result = _forecast("--events", str(events_file), "--cutoff", "2017-12", "--horizon", "2",
+                           "--out", str(path), *args)
+        assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out, dtype={"origin": str, "target_month": str})
+    check_forecast_frame(frame)
+    wide = frame.pivot_table(index=["region_id", "horizon"], columns="attack_type", values="mean")
+    types = wide.drop(columns="all").sum(axis=1)
+    np.testing.assert_allclose(types, wide["all"], rtol=0.01)  # the types add up to all
+    assert (frame.loc[frame["p_any"] > 0.1, "q90"] >= 1).all()  # p_any and the quantiles agree
+    # not a single family's forecast: the pool's members and baseline move the means
+    negbin = pd.read_csv(single)
+    assert not np.allclose(frame["mean"], negbin["mean"])
+
+
 def test_events_after_the_cutoff_are_ignored(events_file, demo, tmp_path):
     early = demo.events[demo.events["date"] < pd.Timestamp("2018-01-01")]
     early_file = tmp_path / "early.csv"

@@ -16,6 +16,7 @@ from training.combination import (
     pool_members,
     pooled_rows,
     served_choice,
+    served_pool_choice,
 )
 from training.selection import SELECTED
 
@@ -48,6 +49,12 @@ def test_the_pool_takes_the_fitted_families_and_bootstrap24() -> None:
     assert set(choice) == set(PANEL_TYPES)
     assert choice[ALL]["count_model"] == "pool" and choice[ALL]["rows"] == 4
     assert choice[ALL]["crps"] == {"bootstrap24": 3.0, "pooled_negbin": 4.0, "state_space_series": 5.0}
+
+
+def test_the_served_pool_without_rows_is_the_pool_a_full_backtest_chooses() -> None:
+    decisions = ("count_model", "p_any", "pool", "p_pool")
+    from_rows = {t: {k: e[k] for k in decisions} for t, e in pool_choice(_rows()).items()}
+    assert served_pool_choice() == from_rows
 
 
 def test_the_pooled_baselines_can_be_chosen_and_must_be_baselines() -> None:
