@@ -94,7 +94,9 @@ class Driver(BaseModel):
     """One group of the model's own terms behind a forecast."""
 
     driver: str = Field(examples=["recent trend"], description="recent trend, longer-run level, country "
-                        "activity, occupation phase, season or region age")
+                        "activity, occupation phase, season, region age, or rest of the served model "
+                        "(the served mean against the count regression's: the other pool members "
+                        "and the reconciliation across attack types)")
     effect: float = Field(description="Log change of the forecast mean from the region's 12-month level "
                           "that these terms make (relative to an average row).")
     factor: float = Field(description="exp(effect): the multiplicative change.")

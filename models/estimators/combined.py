@@ -50,6 +50,12 @@ from models.taxonomy import PANEL_TYPES
 
 P_ANY_SOURCES = ("count", "classifier", "blend")
 
+POOL_DRIVER = "rest of the served model"
+"""Driver of the served mean's departure from the count regression's (other pool members, reconciliation)."""
+
+POOL_FLOOR = 1e-3
+"""Expected count added to both means of :data:`POOL_DRIVER`'s ratio: near-zero means stay near 0."""
+
 P_CLIP = 1e-4
 """Probabilities enter the logistic stack clipped to ``[1e-4, 1 - 1e-4]``."""
 
@@ -474,11 +480,24 @@ class CombinedForecaster(Forecaster):
     def explain(self, state: Panel, horizon: int) -> pd.DataFrame:
         """The pooled count model's terms behind each row (see :meth:`PooledNegBin.explain`).
 
-        Empty (with the columns) when no member is or falls back on a :class:`PooledNegBin`.
+        The served coherent hurdle adds one driver per row, :data:`POOL_DRIVER`: the log ratio of
+        the served mean to the count regression's own mean, what the rest of the served model (the
+        other pool members, such as the 24-month history, and the reconciliation across attack
+        types) does to it. Empty (with the columns) when no member is or falls back on a
+        :class:`PooledNegBin`.
         """
         self.check_fitted()
         for member in self.members_.values():
             pooled = member if isinstance(member, PooledNegBin) else getattr(member, "fallback_", None)
             if isinstance(pooled, PooledNegBin):
-                return pooled.explain(state, horizon)
+                terms = pooled.explain(state, horizon)
+                if not getattr(self, "coherent", False):
+                    return terms
+                index, own = pooled.predict_dist(state, horizon)
+                served = self.predict_dist(state, horizon)[1].mean()
+                effect = np.log((np.clip(served, 0.0, None) + POOL_FLOOR)
+                                / (np.clip(own.mean(), 0.0, None) + POOL_FLOOR))
+                rest = index[["region_id", "attack_type", "horizon"]].assign(driver=POOL_DRIVER,
+                                                                            effect=effect)
+                return pd.concat([terms, rest], ignore_index=True)[list(EXPLAIN_COLUMNS)]
         return pd.DataFrame(columns=list(EXPLAIN_COLUMNS))

@@ -18,7 +18,7 @@ from models.distributions import (
     reconcile_wls,
 )
 from models.estimators.baselines import BASELINES
-from models.estimators.combined import CombinedForecaster, reconcile_p_any
+from models.estimators.combined import POOL_DRIVER, POOL_FLOOR, CombinedForecaster, reconcile_p_any
 from models.estimators.count import PooledNegBin
 from models.estimators.logit import EventLogit
 from models.estimators.series import StateSpaceSeries
@@ -245,3 +245,29 @@ def test_the_served_pool_reconciles_p_any_and_old_bundles_do_not(panel):
     old = CombinedForecaster.__new__(CombinedForecaster)
     old.__setstate__(state)
     np.testing.assert_allclose(old.predict(panel, 2)["p_any"], plain["p_any"], atol=1e-12)
+
+
+def test_the_served_pool_explains_what_the_rest_of_the_model_does_to_the_regression(panel):
+    members = {"pooled_negbin": FAMILIES["pooled_negbin"](), "bootstrap24": FAMILIES["bootstrap24"]()}
+    choice = {t: {"count_model": "pool", "p_any": "pool", "pool": list(members),
+                  "p_pool": list(members)} for t in PANEL_TYPES}
+    model = CombinedForecaster(members=members, choice=choice).fit(panel)
+    explained = model.explain(panel, 2)
+    keys = ["region_id", "attack_type", "horizon"]
+    rest = explained[explained["driver"] == POOL_DRIVER].set_index(keys)["effect"]
+    served = model.predict(panel, 2).set_index(keys)["mean"]
+    own = model.members_["pooled_negbin"].predict(panel, 2).set_index(keys)["mean"]
+    assert len(rest) == len(served)  # one per forecast row
+    expected = np.log((served + POOL_FLOOR) / (own + POOL_FLOOR))
+    np.testing.assert_allclose(rest.reindex(served.index).to_numpy(), expected.to_numpy(), atol=1e-9)
+    # the served mean is the regression's moved by that factor (up to the floor)
+    big = own > 0.5
+    np.testing.assert_allclose(own[big] * np.exp(rest.reindex(own.index)[big]), served[big], rtol=0.01)
+    assert (rest.abs() > 0.05).any()  # the 24-month history moves some forecasts
+    # the regression's own terms are still there, unchanged
+    terms = explained[explained["driver"] != POOL_DRIVER].reset_index(drop=True)
+    pd.testing.assert_frame_equal(terms, model.members_["pooled_negbin"].explain(panel, 2))
+    # served as the members' own distributions, there is no rest to explain
+    plain = CombinedForecaster(members=members, choice={t: {"count_model": "pooled_negbin", "p_any": "count"}
+                                                         for t in PANEL_TYPES}, coherent=False).fit(panel)
+    assert POOL_DRIVER not in set(plain.explain(panel, 2)["driver"])
