@@ -1,16 +1,18 @@
-"""Service settings from the environment, and the staleness rule."""
+"""Service settings from the environment, the staleness rule and the drivers shown per forecast row."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from pydantic import ValidationError
 
 from models.config import embedded_tracking_uri
 from service.settings import Settings
-from service.table import stale_deadline
+from service.table import driver_lists, stale_deadline
 from training.settings import TrainingSettings
 
 DEFAULT_TRACKING_URI = embedded_tracking_uri()
@@ -79,3 +81,21 @@ def test_settings_are_frozen() -> None:
 def test_stale_deadline_counts_from_the_end_of_the_cutoff_month() -> None:
     assert stale_deadline("2023-12", 75) == dt.date(2023, 12, 31) + dt.timedelta(days=75)
     assert stale_deadline("2024-02", 0) == dt.date(2024, 2, 29)
+
+
+def test_driver_lists_keep_the_three_largest_terms_of_each_row() -> None:
+    explained = pd.DataFrame({
+        "region_id": ["MLI.gao"] * 5 + ["MLI.kidal"] * 2,
+        "attack_type": ["all"] * 5 + ["bombing"] * 2,
+        "horizon": [1] * 5 + [2] * 2,
+        "driver": ["recent trend", "season", "occupation phase", "rest of the served model",
+                   "region age", "season", "country activity"],
+        "effect": [0.30, -0.05, -0.45, 0.80, 0.0, 0.0, 0.00001],
+    })
+    out = driver_lists(explained)
+    gao = out[("MLI.gao", "all", 1)]
+    assert [d["driver"] for d in gao] == ["rest of the served model", "occupation phase", "recent trend"]
+    assert gao[1]["effect"] == -0.45 and gao[1]["factor"] == round(float(np.exp(-0.45)), 4)  # 4 decimals
+    # terms that move nothing are not drivers: a row without any has no entry
+    assert ("MLI.kidal", "bombing", 2) not in out
+    assert driver_lists(explained.iloc[0:0]) == {}
