@@ -11,7 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.jobs.train import TrainingError, TrainingInterrupted, TrainOptions, TrainResult, train
+from cli.jobs.interrupt import TrainingInterrupted
+from cli.jobs.train import TrainingError, TrainOptions, TrainResult, train
 from training import dataset
 from training.combination import COMBINE, COMBINE_RULES
 from training.executors import EXECUTOR_KINDS

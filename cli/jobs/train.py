@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import signal
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager, suppress
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -27,9 +25,9 @@ from typing import Any
 
 import pandas as pd
 from pandera.errors import SchemaError, SchemaErrors
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from cli.jobs.interrupt import TrainingInterrupted, stop_on_signals
+from cli.jobs.progress import StepProgress
 from models.bundle import ForecastBundle
 from models.bundle import headline as forecast_headline
 from models.coverage import Coverage, coverage
@@ -156,51 +154,6 @@ class _Data:
     coverage: Coverage = field(default_factory=lambda: Coverage({}))
 
 
-class TrainingInterrupted(BaseException):
-    """Training stopped by SIGTERM or SIGINT: its open runs were ended KILLED, its workers stopped.
-
-    Attributes:
-        signum: the signal's number.
-        exit_code: ``128 + signum`` (143 for SIGTERM, 130 for SIGINT), as a shell reports it.
-    """
-
-    def __init__(self, signum: int) -> None:
-        self.signum = signum
-        self.exit_code = 128 + signum
-        super().__init__(f"training stopped by {signal.Signals(signum).name}: open runs ended KILLED, "
-                         "workers stopped")
-
-
-@contextmanager
-def stop_on_signals() -> Iterator[None]:
-    """Turn SIGTERM into :class:`TrainingInterrupted` in this process (from the main thread only).
-
-    The first signal raises; later ones are ignored while the stop is under way. A forked worker
-    process that inherited the handler dies of the signal as it would without one.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    owner = os.getpid()
-    raised = False
-
-    def handler(signum: int, frame: object) -> None:
-        nonlocal raised
-        if os.getpid() != owner:
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
-            return
-        if not raised:
-            raised = True
-            raise TrainingInterrupted(signum)
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def train(events: EventsInput, options: TrainOptions | None = None, settings: TrainingSettings | None = None,
           *, catalog: pd.DataFrame | None = None, timer: CallTimer | None = None) -> TrainResult:
     """Run the whole training and return what it produced.
@@ -220,7 +173,7 @@ def train(events: EventsInput, options: TrainOptions | None = None, settings: Tr
     """
     opts = options or TrainOptions()
     conf = settings or TrainingSettings()
-    with _Progress(opts.progress) as progress, stop_on_signals():
+    with StepProgress(opts.progress, len(STEPS)) as progress, stop_on_signals():
         try:
             return _train(events, opts, conf, catalog, timer or CallTimer(), progress)
         except KeyboardInterrupt:
@@ -235,13 +188,13 @@ def train(events: EventsInput, options: TrainOptions | None = None, settings: Tr
 
 
 def _train(events: EventsInput, opts: TrainOptions, conf: TrainingSettings, catalog: pd.DataFrame | None,
-           timer: CallTimer, progress: _Progress) -> TrainResult:
+           timer: CallTimer, progress: StepProgress) -> TrainResult:
     with ExitStack() as stack:
         return _run(events, opts, conf, catalog, timer, progress, stack)
 
 
 def _run(events: EventsInput, opts: TrainOptions, conf: TrainingSettings, catalog: pd.DataFrame | None,
-         timer: CallTimer, progress: _Progress, stack: ExitStack) -> TrainResult:
+         timer: CallTimer, progress: StepProgress, stack: ExitStack) -> TrainResult:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     with progress.step("check", "checking tracking and options", timings):
@@ -578,36 +531,3 @@ def _json_ready(value: Any) -> Any:
     if hasattr(value, "item"):
         return _json_ready(value.item())
     return value
-
-
-class _Progress:
-    """Step-by-step progress on stderr (rich), or silence."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self._progress: Progress | None = None
-        self._task: Any = None
-
-    def __enter__(self) -> _Progress:
-        if self.enabled:
-            self._progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                                      TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                                      console=Console(stderr=True), transient=False)
-            self._progress.start()
-            self._task = self._progress.add_task("training", total=len(STEPS))
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
-
-    @contextmanager
-    def step(self, name: str, description: str, timings: dict[str, float]) -> Iterator[None]:
-        """Show ``description`` while the block runs; record its seconds under ``name``."""
-        if self._progress is not None:
-            self._progress.update(self._task, description=description)
-        start = time.perf_counter()
-        yield
-        timings[name] = time.perf_counter() - start
-        if self._progress is not None:
-            self._progress.advance(self._task)

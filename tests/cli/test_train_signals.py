@@ -15,7 +15,8 @@ import psutil
 import pytest
 from trainkit import synthetic_events
 
-from cli.jobs.train import TrainingInterrupted, TrainOptions, stop_on_signals, train
+from cli.jobs.interrupt import TrainingInterrupted, stop_on_signals
+from cli.jobs.train import TrainOptions, train
 from models.demo import generate_demo
 from training.settings import TrainingSettings
 from training.tracking import Tracker
