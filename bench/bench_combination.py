@@ -16,7 +16,7 @@ Runs (files from ../shared/data, skipped when absent):
     .venv/bin/python bench/bench_combination.py [--only acled-dev,ucdp] [--cache DIR] [--json]
         [--pool-baselines bootstrap24,mean12] [--classifier-occupation]
         [--classifier-penalty-scale standardised] [--negbin-powers 2] [--prior-months none]
-        [--p-any-reconcile none]
+        [--p-any-reconcile none] [--negbin-l2 1000]
 
 ``--cache DIR`` keeps each run's family rows (parquet) so the rules can be re-scored quickly.
 Two variants tried on the development period and not served (``docs/backtest.md``):
@@ -30,6 +30,9 @@ dispersion power was chosen (:data:`models.estimators.count.POWERS`; cached apar
 ``--prior-months none`` backtests ``pooled_negbin`` (alone and as the state-space family's fallback)
 and the classifier with the recent level's gamma prior as the moment estimate gives it, as served
 before its weight was capped at 12 months (:func:`models.features.recent_prior`; cached apart too).
+``--negbin-l2 X`` backtests ``pooled_negbin`` (alone and as the state-space family's fallback) with
+the ridge penalty ``X`` (:data:`models.estimators.count.L2` is served; 1000 was, before it was
+chosen on the development period; cached apart too).
 ``--p-any-reconcile none`` serves the ``all`` P(count >= 1) as pooled, not reconciled with the
 types' (:func:`models.estimators.combined.reconcile_p_any`), as served before it.
 """
@@ -48,7 +51,7 @@ import pandas as pd
 
 from models.coverage import coverage, observed_mask
 from models.episodes import load_catalog
-from models.estimators.count import POWERS, PooledNegBin
+from models.estimators.count import L2, POWERS, PooledNegBin
 from models.estimators.logit import PENALTY_SCALES, EventLogit
 from models.estimators.series import StateSpaceSeries
 from models.features import RECENT_MONTHS
@@ -71,12 +74,17 @@ BASELINES = ("zero", "last_value", "mean12", "bootstrap24")
 def family_rows(name: str, path: Path, origins: str, cache: Path | None,
                 occupation_classifier: bool = False, penalty_scale: str = "log1p",
                 powers: tuple[float, ...] = POWERS,
-                prior_months: float | None = RECENT_MONTHS) -> pd.DataFrame:
-    """Backtest rows of every family and the classifier (from the cache when present)."""
+                prior_months: float | None = RECENT_MONTHS, l2: float = L2) -> pd.DataFrame:
+    """Backtest rows of every family and the classifier (from the cache when present).
+
+    ``powers``, ``prior_months`` and ``l2`` set ``pooled_negbin``'s (also as the state-space
+    family's fallback: ``prior_months`` and ``l2``) when they differ from the defaults.
+    """
     stem = f"families_{name}" + ("_classifier-occupation" if occupation_classifier else "") \
         + ("" if penalty_scale == "log1p" else f"_classifier-{penalty_scale}") \
         + ("" if powers == POWERS else "_negbin-powers-" + "-".join(f"{p:g}" for p in powers)) \
-        + ("" if prior_months == RECENT_MONTHS else f"_prior-months-{prior_months}")
+        + ("" if prior_months == RECENT_MONTHS else f"_prior-months-{prior_months}") \
+        + ("" if l2 == L2 else f"_negbin-l2-{l2:g}")
     cached = cache / f"{stem}.parquet" if cache else None
     if cached is not None and cached.exists():
         return pd.read_parquet(cached)
@@ -84,12 +92,13 @@ def family_rows(name: str, path: Path, origins: str, cache: Path | None,
     panel = dataset.load(dataset.split_paths([path]), "auto").panel
     periods = dataset.origins(panel, origins, 6, 30)
     factories = model_factories(cat)
-    if powers != POWERS or prior_months != RECENT_MONTHS:
+    if powers != POWERS or prior_months != RECENT_MONTHS or l2 != L2:
         factories[PooledNegBin.name] = partial(PooledNegBin, catalog=cat, powers=powers,
-                                               prior_months=prior_months)
-    if prior_months != RECENT_MONTHS:
+                                               prior_months=prior_months, l2=l2)
+    if prior_months != RECENT_MONTHS or l2 != L2:
         factories[StateSpaceSeries.name] = partial(
-            StateSpaceSeries, catalog=cat, fallback=PooledNegBin(catalog=cat, prior_months=prior_months))
+            StateSpaceSeries, catalog=cat, fallback=PooledNegBin(catalog=cat, prior_months=prior_months,
+                                                                 l2=l2))
     custom_classifier = occupation_classifier or penalty_scale != "log1p" or prior_months != RECENT_MONTHS
     seen: list[pd.DataFrame] = []
 
@@ -184,6 +193,8 @@ def main() -> None:
     parser.add_argument("--negbin-powers", default=",".join(f"{p:g}" for p in POWERS),
                         help="comma-separated dispersion powers pooled_negbin chooses among")
     add_prior_months(parser)
+    parser.add_argument("--negbin-l2", type=float, default=L2,
+                        help="pooled_negbin's ridge penalty (also as the state-space fallback)")
     parser.add_argument("--p-any-reconcile", default="average", choices=("average", "none"),
                         help="the all P(any): averaged with the types' bottom-up one, or as pooled")
     args = parser.parse_args()
@@ -198,7 +209,7 @@ def main() -> None:
             print(f"{name}: {path} not available, skipped")
             continue
         rows = family_rows(name, path, origins, args.cache, args.classifier_occupation,
-                           args.classifier_penalty_scale, powers, prior_months)
+                           args.classifier_penalty_scale, powers, prior_months, args.negbin_l2)
         observed = coverage(dataset.load([path], "auto").used_events()).regions()
         scores = score_rules(rows, bases, observed, args.p_any_reconcile == "average")
         figures[name] = scores

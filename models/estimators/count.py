@@ -63,6 +63,10 @@ ALPHA_SCALES: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)
 """Candidate multipliers of the moment dispersion, chosen out of time by :func:`dispersion_scale`."""
 POWERS: tuple[float, ...] = (2.0, 1.5, 1.0)
 """Candidate dispersion powers (NB-P), chosen with the multiplier; ties keep the earlier (NB2 first)."""
+L2: Final = 125.0
+"""Default ridge penalty on the standardised coefficients, chosen on the ACLED development period
+(2013-2015 origins) among 60, 125, 250, 1000 and 4000 by the served pool's ``all`` CRPS skill
+(``bench/bench_combination.py --negbin-l2``; ``docs/backtest.md``)."""
 POWER_PENALTY: Final = 1.0
 """Hold-out log-likelihood a power other than the first must gain to be chosen (AIC: one parameter)."""
 DRIVERS: dict[str, tuple[str, ...]] = {
@@ -321,7 +325,7 @@ class PooledNegBin(Forecaster):
     window: int | None = 60
     max_rows: int | None = 20_000
     min_positive: int = 25
-    l2: float = 1000.0
+    l2: float = L2
     maxiter: int = 50
     cap_factor: float = 1.0
     dispersion_months: int = 12
